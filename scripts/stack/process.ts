@@ -1,0 +1,165 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { StackContext } from "./context.ts";
+import { StackError } from "./errors.ts";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Appends stdout and stderr here; on failure the error names this file. */
+  logFile: string;
+  timeoutMs: number;
+  /** Runs the command as this (unprivileged) user via runuser; only when we are root. */
+  asUser?: string;
+}
+
+/** Runs a command to completion. Output goes to the log file; a non-zero exit or a timeout throws a StackError. */
+export async function runCommand(component: string, command: string, args: string[], options: RunOptions): Promise<void> {
+  const [cmd, argv] = withUser(command, args, options.asUser);
+  const fd = openSync(options.logFile, "a");
+  writeFileSync(fd, `\n$ ${[cmd, ...argv].join(" ")}\n`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", fd, fd] });
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new StackError(component, `${command} timed out after ${options.timeoutMs / 1000}s`, { logFile: options.logFile }));
+      }, options.timeoutMs);
+      child.on("error", (error) => {
+        clearTimeout(timer);
+        reject(new StackError(component, `cannot run ${command}: ${error.message}`, { logFile: options.logFile, cause: error }));
+      });
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new StackError(component, `${command} ${argv.slice(0, 3).join(" ")} failed (exit ${code ?? signal})`, { logFile: options.logFile }));
+      });
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function withUser(command: string, args: string[], user: string | undefined): [string, string[]] {
+  if (!user || process.getuid?.() !== 0) return [command, args];
+  return ["runuser", ["-u", user, "--", command, ...args]];
+}
+
+export interface DaemonOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logFile: string;
+  asUser?: string;
+}
+
+/** Starts a long-running process detached from us (it outlives `stack up`), recording its pid under .stack/run. */
+export function startDaemon(ctx: StackContext, name: string, command: string, args: string[], options: DaemonOptions): number {
+  const [cmd, argv] = withUser(command, args, options.asUser);
+  const fd = openSync(options.logFile, "a");
+  writeFileSync(fd, `\n--- ${new Date().toISOString()} starting: ${[cmd, ...argv].join(" ")}\n`);
+  const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new StackError(name, `could not start ${command}`, { logFile: options.logFile });
+  writeFileSync(pidFile(ctx, name), String(child.pid));
+  return child.pid;
+}
+
+export function pidFile(ctx: StackContext, name: string): string {
+  return path.join(ctx.paths.run, `${name}.pid`);
+}
+
+export function readPid(ctx: StackContext, name: string): number | undefined {
+  const file = pidFile(ctx, name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the process group, a bounded wait, then SIGKILL. Returns when the process is gone. */
+export async function stopDaemon(ctx: StackContext, name: string, graceMs = 20_000): Promise<void> {
+  const pid = readPid(ctx, name);
+  if (pid !== undefined) {
+    signal(pid, "SIGTERM");
+    const deadline = Date.now() + graceMs;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+    if (isAlive(pid)) {
+      ctx.info(name, `did not stop within ${graceMs / 1000}s, sending SIGKILL`);
+      signal(pid, "SIGKILL");
+      while (isAlive(pid)) await sleep(100);
+    }
+  }
+  rmSync(pidFile(ctx, name), { force: true });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig); // the whole group: wrappers such as runuser pass it on, children go too
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** Fails with a clear message when a port we are about to bind is taken by something that is not ours. */
+export async function assertPortFree(component: string, host: string, port: number, variable: string): Promise<void> {
+  if (await isPortOpen(host, port)) {
+    throw new StackError(component, `port ${host}:${port} is already in use by another process`, {
+      hint: `stop that process (ss -ltnp 'sport = :${port}') or choose another port with ${variable}=...`,
+    });
+  }
+}
+
+/** Polls check() until it returns true, the deadline passes (StackError), or the process died (StackError). */
+export async function waitUntil(
+  component: string,
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; logFile?: string; pid?: number; hint?: string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (options.pid !== undefined && !isAlive(options.pid)) {
+      throw new StackError(component, `exited before it was ${what}`, { logFile: options.logFile, hint: options.hint });
+    }
+    if (Date.now() > deadline) {
+      throw new StackError(component, `not ${what} after ${options.timeoutMs / 1000}s`, { logFile: options.logFile, hint: options.hint });
+    }
+    await sleep(options.intervalMs ?? 500);
+  }
+}
+
+/** fetch with a timeout; resolves to the Response or throws. */
+export async function fetchWithTimeout(url: string, timeoutMs = 2000, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+}

@@ -1,0 +1,60 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Ports and hosts of the local stack. Same variable names as .env.example and infra/docker-compose.yml. */
+export interface StackConfig {
+  host: string;
+  postgresPort: number;
+  postgresUser: string;
+  postgresPassword: string;
+  kafkaPort: number;
+  kafkaControllerPort: number;
+  kafkaHeapMb: number;
+  registryPort: number;
+  jaegerUiPort: number;
+  jaegerOtlpGrpcPort: number;
+  jaegerOtlpHttpPort: number;
+  jaegerGrpcQueryPort: number;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${name} must be an integer port/size between 1 and 65535, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  return {
+    host: "127.0.0.1",
+    postgresPort: intFromEnv(env, "POSTGRES_PORT", 5432),
+    postgresUser: env.POSTGRES_USER || "orderflow",
+    postgresPassword: env.POSTGRES_PASSWORD || "orderflow",
+    kafkaPort: intFromEnv(env, "KAFKA_PORT", 9092),
+    kafkaControllerPort: intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093),
+    kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
+    registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
+    jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),
+    jaegerOtlpGrpcPort: intFromEnv(env, "JAEGER_OTLP_GRPC_PORT", 4317),
+    jaegerOtlpHttpPort: intFromEnv(env, "JAEGER_OTLP_HTTP_PORT", 4318),
+    jaegerGrpcQueryPort: intFromEnv(env, "JAEGER_GRPC_QUERY_PORT", 16685),
+  };
+}
+
+export interface StackPaths {
+  /** Repository root. */
+  repo: string;
+  /** .stack/ (git-ignored): installs, data, logs, pid files. */
+  root: string;
+  logs: string;
+  run: string;
+}
+
+export function stackPaths(): StackPaths {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const root = process.env.ORDERFLOW_STACK_DIR ? path.resolve(process.env.ORDERFLOW_STACK_DIR) : path.join(repo, ".stack");
+  return { repo, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
+}
