@@ -88,11 +88,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM to the process group, a bounded wait, then SIGKILL. Returns when the process is gone. */
-export async function stopDaemon(ctx: StackContext, name: string, graceMs = 20_000): Promise<void> {
+/** A signal (SIGTERM by default) to the process group, a bounded wait, then SIGKILL. Returns when the process is gone. */
+export async function stopDaemon(ctx: StackContext, name: string, graceMs = 20_000, stopSignal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   const pid = readPid(ctx, name);
   if (pid !== undefined) {
-    signal(pid, "SIGTERM");
+    signal(pid, stopSignal);
     const deadline = Date.now() + graceMs;
     while (isAlive(pid) && Date.now() < deadline) await sleep(200);
     if (isAlive(pid)) {

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Entry point of `npm start`, `npm test` and `npm run stack`. Plain JavaScript with no dependencies, because it runs
+// before node_modules exists: it installs npm dependencies when they are missing or stale, then hands over to the
+// TypeScript command (run by tsx) and passes signals on so Ctrl-C shuts everything down cleanly.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts" };
+
+function fail(message) {
+  console.error(`\norderflow: ${message}`);
+  process.exit(1);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: Node 20.19 or newer is required.`);
+}
+
+function lockHash() {
+  const lock = path.join(repo, "package-lock.json");
+  if (!existsSync(lock)) fail("package-lock.json is missing: the install would not be reproducible.");
+  return createHash("sha256").update(readFileSync(lock)).digest("hex");
+}
+
+function ensureDependencies() {
+  const stamp = path.join(repo, "node_modules", ".orderflow-lock-hash");
+  const wanted = lockHash();
+  if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
+  const startedAt = Date.now();
+  console.error("  npm       installing dependencies (npm ci) ...");
+  const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: repo, stdio: "inherit" });
+  if (result.status !== 0) fail("`npm ci` failed: check that the npm registry is reachable (npm ping) and read the output above.");
+  writeFileSync(stamp, `${wanted}\n`);
+  console.error(`  npm       installing dependencies done in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
+}
+
+function run(command, args) {
+  const script = COMMANDS[command];
+  if (!script) fail(`unknown command "${command}"; expected one of ${Object.keys(COMMANDS).join(", ")}`);
+  const tsx = path.join(repo, "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [path.join(repo, script), ...args], { cwd: repo, stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+}
+
+checkNode();
+ensureDependencies();
+run(process.argv[2], process.argv.slice(3));

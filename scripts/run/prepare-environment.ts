@@ -1,0 +1,43 @@
+import type { StackContext } from "../stack/context.ts";
+import { loadConfig } from "../../services/shared/config/load-config.ts";
+import { ensurePrismaClient } from "../db/generate.ts";
+import { applyMigrations, resetDatabase } from "../db/migrate.ts";
+
+function databaseUrl(ctx: StackContext, database: string): string {
+  const { postgresUser, postgresPassword, host, postgresPort } = ctx.config;
+  return `postgresql://${postgresUser}:${postgresPassword}@${host}:${postgresPort}/${database}`;
+}
+
+/** Environment of `npm start`: the dev database, unprefixed topics. Explicit variables win. */
+export function devEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env };
+}
+
+/**
+ * Environment of `npm test`: its own database and topic prefix, so tests never touch the data of a running `npm start`.
+ * TEST_DATABASE_URL / TEST_TOPIC_PREFIX override.
+ */
+export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const port = env.POSTGRES_PORT || "5432";
+  return {
+    ...env,
+    NODE_ENV: "test",
+    DATABASE_URL: env.TEST_DATABASE_URL || `postgresql://orderflow:orderflow@127.0.0.1:${port}/orderflow_test`,
+    TOPIC_PREFIX: env.TEST_TOPIC_PREFIX || "test.",
+    API_PORT: env.TEST_API_PORT || "3100",
+    LOG_LEVEL: env.LOG_LEVEL || "warn",
+  };
+}
+
+export interface PrepareOptions {
+  /** Drop and recreate the schema first (tests start from a known state). */
+  resetDatabase: boolean;
+}
+
+/** Everything between "the stack is up" and "services can start": client generation and migrations. */
+export async function prepareEnvironment(ctx: StackContext, env: NodeJS.ProcessEnv, options: PrepareOptions): Promise<void> {
+  const config = loadConfig(env);
+  await ctx.step("prisma", "generating the client (when the schema changed)", () => ensurePrismaClient());
+  if (options.resetDatabase) await ctx.step("postgres", "resetting the test database", () => resetDatabase(config.DATABASE_URL));
+  await ctx.step("postgres", "applying migrations", () => applyMigrations(config.DATABASE_URL));
+}

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface ServiceSpec {
+  name: string;
+  instances: number;
+}
+
+interface Running {
+  label: string;
+  child: ChildProcess;
+  restarts: number;
+}
+
+const MAX_RESTARTS = 5;
+
+/**
+ * Runs services as child processes (one per instance), prefixes their output, restarts a crashed instance a bounded
+ * number of times, and on stop() sends SIGTERM to all and waits (bounded) so they drain and commit.
+ */
+export class ServiceSupervisor {
+  private readonly running = new Map<string, Running>();
+  private stopping = false;
+
+  constructor(private readonly repo: string, private readonly env: NodeJS.ProcessEnv) {}
+
+  start(specs: readonly ServiceSpec[]): void {
+    for (const spec of specs) {
+      for (let i = 1; i <= spec.instances; i += 1) this.spawnInstance(spec.name, `${spec.name}#${i}`, 0);
+    }
+  }
+
+  private spawnInstance(service: string, label: string, restarts: number): void {
+    const tsx = path.join(this.repo, "node_modules", ".bin", "tsx");
+    const child = spawn(tsx, [path.join(this.repo, "services", service, "main.ts")], {
+      cwd: this.repo,
+      env: { ...this.env, SERVICE_INSTANCE: label },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${label}] ${line}\n`));
+    }
+    this.running.set(label, { label, child, restarts });
+    child.on("exit", (code, signal) => void this.onExit(service, label, restarts, code, signal));
+  }
+
+  private async onExit(service: string, label: string, restarts: number, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.running.delete(label);
+    if (this.stopping) return;
+    if (restarts >= MAX_RESTARTS) {
+      process.stdout.write(`[${label}] exited (${code ?? signal}) ${restarts} times: not restarting, see its output above\n`);
+      return;
+    }
+    const delay = 1000 * 2 ** restarts;
+    process.stdout.write(`[${label}] exited (${code ?? signal}); restarting in ${delay / 1000}s\n`);
+    await sleep(delay);
+    if (!this.stopping) this.spawnInstance(service, label, restarts + 1);
+  }
+
+  /** SIGTERM to every instance, then SIGKILL to those still running after graceMs. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const children = [...this.running.values()].map((r) => r.child);
+    const exited = children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve()))));
+    for (const child of children) child.kill("SIGTERM");
+    const timer = setTimeout(() => children.forEach((child) => child.kill("SIGKILL")), graceMs);
+    await Promise.all(exited);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,156 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import type { StackComponent } from "../component.ts";
+import type { StackContext } from "../context.ts";
+import { StackError } from "../errors.ts";
+import { assertPortFree, runCommand, waitUntil } from "../process.ts";
+
+/** Databases every stack has: the dev data, the test data (never shared with dev) and the registry's storage. */
+export const STACK_DATABASES = ["orderflow", "orderflow_test", "apicurio"] as const;
+
+const NAME = "postgres";
+/** initdb and pg_ctl refuse to run as root: the cluster belongs to this unprivileged user when we are root. */
+const OS_USER = "postgres";
+
+function dirs(ctx: StackContext) {
+  const root = path.join(ctx.paths.root, NAME);
+  return { root, data: path.join(root, "data"), socket: path.join(root, "run"), log: path.join(root, "postgres.log") };
+}
+
+function runAs(): string | undefined {
+  return process.getuid?.() === 0 ? OS_USER : undefined;
+}
+
+function findBinDir(): string | undefined {
+  const base = "/usr/lib/postgresql";
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base).filter((v) => existsSync(path.join(base, v, "bin", "initdb")));
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  return newest ? path.join(base, newest, "bin") : undefined;
+}
+
+function binDir(): string {
+  const found = findBinDir();
+  if (!found) throw new StackError(NAME, "PostgreSQL server binaries not found under /usr/lib/postgresql", { hint: "apt-get install postgresql" });
+  return found;
+}
+
+async function aptInstall(ctx: StackContext): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new StackError(NAME, "PostgreSQL is not installed and we are not root", { hint: "sudo apt-get install -y postgresql" });
+  }
+  const logFile = path.join(ctx.paths.logs, "postgres-install.log");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args: string[]) => runCommand(NAME, "apt-get", args, { logFile, env, timeoutMs: 15 * 60_000 });
+  await ctx.step(NAME, "apt-get install postgresql (Debian package)", async () => {
+    await apt(["update"]);
+    // postgresql-common first, so the package does not create and start a system cluster on our port.
+    await apt(["install", "-y", "--no-install-recommends", "postgresql-common"]);
+    writeFileSync("/etc/postgresql-common/createcluster.conf", "create_main_cluster = false\n", { flag: "a" });
+    await apt(["install", "-y", "--no-install-recommends", "postgresql"]);
+  });
+}
+
+function ownDir(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, mode);
+  if (runAs()) chownSync(dir, osUserIds().uid, osUserIds().gid);
+}
+
+let cachedIds: { uid: number; gid: number } | undefined;
+function osUserIds(): { uid: number; gid: number } {
+  if (cachedIds) return cachedIds;
+  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${OS_USER}:`));
+  if (!line) throw new StackError(NAME, `OS user ${OS_USER} is missing`, { hint: "apt-get install postgresql creates it" });
+  const [, , uid, gid] = line.split(":");
+  cachedIds = { uid: Number(uid), gid: Number(gid) };
+  return cachedIds;
+}
+
+async function initCluster(ctx: StackContext): Promise<void> {
+  const d = dirs(ctx);
+  chmodSync(ctx.paths.root, 0o755); // the postgres user must be able to reach its directory
+  ownDir(d.root, 0o755);
+  ownDir(d.socket, 0o755);
+  const pwfile = path.join(d.root, "pwfile");
+  writeFileSync(pwfile, `${ctx.config.postgresPassword}\n`, { mode: 0o600 });
+  if (runAs()) chownSync(pwfile, osUserIds().uid, osUserIds().gid);
+  await ctx.step(NAME, "initdb (new cluster under .stack/postgres)", () =>
+    runCommand(NAME, path.join(binDir(), "initdb"), [
+      "-D", d.data, "-U", ctx.config.postgresUser, `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8",
+      "--auth-local=trust", "--auth-host=scram-sha-256",
+    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAs() }),
+  );
+}
+
+function connectionConfig(ctx: StackContext, database = "postgres"): pg.ClientConfig {
+  return {
+    host: ctx.config.host, port: ctx.config.postgresPort, user: ctx.config.postgresUser,
+    password: ctx.config.postgresPassword, database, connectionTimeoutMillis: 2000, query_timeout: 5000,
+  };
+}
+
+async function withClient<T>(ctx: StackContext, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(connectionConfig(ctx));
+  client.on("error", () => undefined); // a dropped connection surfaces through the pending query
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function createDatabases(ctx: StackContext): Promise<void> {
+  await withClient(ctx, async (client) => {
+    for (const db of STACK_DATABASES) {
+      const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [db]);
+      if (!rowCount) {
+        await client.query(`CREATE DATABASE "${db}"`);
+        ctx.info(NAME, `created database ${db}`);
+      }
+    }
+  });
+}
+
+function pgCtl(ctx: StackContext, args: string[], timeoutMs: number): Promise<void> {
+  return runCommand(NAME, path.join(binDir(), "pg_ctl"), ["-D", dirs(ctx).data, ...args], {
+    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAs(),
+  });
+}
+
+export const postgres: StackComponent = {
+  name: NAME,
+  fixHint: "read the log; a stale .stack/postgres/data/postmaster.pid after a crash is removed by `npm run stack -- down`",
+  logFile: (ctx) => dirs(ctx).log,
+  describe: (ctx) => `postgresql://${ctx.config.postgresUser}:***@${ctx.config.host}:${ctx.config.postgresPort}/{${STACK_DATABASES.join(",")}}`,
+
+  async install(ctx) {
+    if (!findBinDir()) await aptInstall(ctx);
+    if (!existsSync(path.join(dirs(ctx).data, "PG_VERSION"))) await initCluster(ctx);
+  },
+
+  isHealthy: (ctx) => withClient(ctx, async (c) => (await c.query("SELECT 1 AS ok")).rows[0]?.ok === 1).catch(() => false),
+
+  async start(ctx) {
+    if (await this.isHealthy(ctx)) return createDatabases(ctx);
+    await assertPortFree(NAME, ctx.config.host, ctx.config.postgresPort, "POSTGRES_PORT");
+    const d = dirs(ctx);
+    const options = [
+      `-c listen_addresses=${ctx.config.host}`, `-c port=${ctx.config.postgresPort}`,
+      `-c unix_socket_directories=${d.socket}`, "-c max_connections=300", "-c shared_buffers=256MB",
+    ].join(" ");
+    await pgCtl(ctx, ["-l", d.log, "-o", options, "-w", "-t", "60", "start"], 90_000);
+    await waitUntil(NAME, "accepting connections", () => this.isHealthy(ctx), { timeoutMs: 30_000, logFile: d.log, hint: this.fixHint });
+    await createDatabases(ctx);
+  },
+
+  async stop(ctx) {
+    if (!existsSync(path.join(dirs(ctx).data, "postmaster.pid"))) return;
+    // fast mode: disconnects clients and checkpoints; "smart" would wait for every pooled connection to leave.
+    await pgCtl(ctx, ["-m", "fast", "-w", "-t", "60", "stop"], 90_000).catch(async (error: unknown) => {
+      if (await this.isHealthy(ctx)) throw error;
+    });
+  },
+};

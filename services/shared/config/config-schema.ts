@@ -1,0 +1,47 @@
+/**
+ * Every environment variable Orderflow reads, with a default that works on the local stack (.env.example mirrors this).
+ * Validated with JSON schema (Ajv, as Fastify does) so a typo fails at start with the variable's name.
+ */
+export const configSchema = {
+  type: "object",
+  additionalProperties: true,
+  properties: {
+    LOG_LEVEL: { type: "string", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" },
+    DATABASE_URL: { type: "string", pattern: "^postgres(ql)?://", default: "postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow" },
+    DATABASE_POOL_SIZE: { type: "integer", minimum: 1, maximum: 200, default: 10 },
+    DATABASE_CONNECT_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 60000, default: 3000 },
+    DATABASE_STATEMENT_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 10000 },
+    KAFKA_BROKERS: { type: "string", minLength: 1, default: "127.0.0.1:9092" },
+    KAFKA_CLIENT_ID: { type: "string", minLength: 1, default: "orderflow" },
+    TOPIC_PREFIX: { type: "string", pattern: "^[a-zA-Z0-9._-]*$", default: "" },
+    TOPIC_PARTITIONS: { type: "integer", minimum: 1, maximum: 1000, default: 6 },
+    SCHEMA_REGISTRY_URL: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:8081/apis/ccompat/v7" },
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:4317" },
+    JAEGER_QUERY_URL: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:16686" },
+    API_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
+    API_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 3000 },
+    API_BODY_LIMIT_BYTES: { type: "integer", minimum: 1024, maximum: 10485760, default: 65536 },
+    IDEMPOTENCY_KEY_TTL_SECONDS: { type: "integer", minimum: 60, maximum: 2592000, default: 86400 },
+    SHUTDOWN_GRACE_MS: { type: "integer", minimum: 0, maximum: 120000, default: 10000 },
+  },
+} as const;
+
+export interface AppConfig {
+  LOG_LEVEL: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+  DATABASE_CONNECT_TIMEOUT_MS: number;
+  DATABASE_STATEMENT_TIMEOUT_MS: number;
+  KAFKA_BROKERS: string;
+  KAFKA_CLIENT_ID: string;
+  TOPIC_PREFIX: string;
+  TOPIC_PARTITIONS: number;
+  SCHEMA_REGISTRY_URL: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT: string;
+  JAEGER_QUERY_URL: string;
+  API_HOST: string;
+  API_PORT: number;
+  API_BODY_LIMIT_BYTES: number;
+  IDEMPOTENCY_KEY_TTL_SECONDS: number;
+  SHUTDOWN_GRACE_MS: number;
+}

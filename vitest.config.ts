@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Tiers by file suffix: unit (pure logic, fakes allowed), int (real stack), e2e (whole pipeline through HTTP).
+// int and e2e expect the stack that scripts/test.ts brings up; they never skip themselves when it is missing.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["services/**/*.unit.test.ts", "scripts/**/*.unit.test.ts", "test/**/*.unit.test.ts"] } },
+      {
+        test: {
+          name: "int",
+          include: ["services/**/*.int.test.ts", "scripts/**/*.int.test.ts", "test/**/*.int.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["services/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
