@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts" };
+const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts", service: "scripts/service.ts" };
 
 function fail(message) {
   console.error(`\norderflow: ${message}`);

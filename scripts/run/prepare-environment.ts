@@ -3,11 +3,6 @@ import { loadConfig } from "../../services/shared/config/load-config.ts";
 import { ensurePrismaClient } from "../db/generate.ts";
 import { applyMigrations, resetDatabase } from "../db/migrate.ts";
 
-function databaseUrl(ctx: StackContext, database: string): string {
-  const { postgresUser, postgresPassword, host, postgresPort } = ctx.config;
-  return `postgresql://${postgresUser}:${postgresPassword}@${host}:${postgresPort}/${database}`;
-}
-
 /** Environment of `npm start`: the dev database, unprefixed topics. Explicit variables win. */
 export function devEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env };
