@@ -1,0 +1,130 @@
+import type { Admin, Kafka } from "kafkajs";
+
+/** A topic as the application wants it to exist. */
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** Topic-level configs, e.g. { "retention.ms": "604800000", "min.insync.replicas": "1" }. */
+  configs?: Record<string, string>;
+}
+
+export interface ClusterDescription {
+  clusterId: string;
+  controller: number | null;
+  brokers: Array<{ nodeId: number; host: string; port: number }>;
+}
+
+/** Offsets of one partition. Kafka offsets are 64-bit; these stay far below 2^53, so numbers are safe here. */
+export interface PartitionOffsets {
+  partition: number;
+  /** First offset still in the log. */
+  low: number;
+  /** Next offset to be written (the "end offset"). */
+  high: number;
+}
+
+export interface GroupPartitionOffset {
+  topic: string;
+  partition: number;
+  /** Committed offset, or -1 when the group has committed nothing for this partition. */
+  offset: number;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** "Stable", "Empty", "PreparingRebalance", "CompletingRebalance", "Dead" or "Unknown". */
+  state: string;
+  protocol: string;
+  members: GroupMemberDescription[];
+}
+
+/** Connects an admin client, runs work, always disconnects. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Creates the topics that do not exist yet and adds partitions to those that have fewer than asked (partitions can
+ * only grow). Safe to call on every start and from several processes at once. Returns the topics it created.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.topic));
+  if (missing.length > 0) {
+    // kafkajs returns false instead of failing when another process created a topic first: that is fine here.
+    await admin.createTopics({
+      waitForLeaders: true,
+      timeout: timeoutMs,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.numPartitions,
+        replicationFactor: spec.replicationFactor,
+        configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  await growPartitions(admin, specs.filter((spec) => existing.has(spec.topic)), timeoutMs);
+  return missing.map((spec) => spec.topic);
+}
+
+async function growPartitions(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<void> {
+  if (specs.length === 0) return;
+  const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+  const current = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+  const toGrow = specs.filter((spec) => (current.get(spec.topic) ?? 0) < spec.numPartitions);
+  if (toGrow.length === 0) return;
+  await admin.createPartitions({
+    timeout: timeoutMs,
+    topicPartitions: toGrow.map((spec) => ({ topic: spec.topic, count: spec.numPartitions })),
+  });
+}
+
+export async function describeCluster(admin: Admin): Promise<ClusterDescription> {
+  const { clusterId, controller, brokers } = await admin.describeCluster();
+  return { clusterId, controller, brokers: brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port })) };
+}
+
+/** Deletes the topics that exist among `topics` (deleting a missing topic is not an error here). */
+export async function deleteTopics(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((topic) => existing.has(topic));
+  if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: timeoutMs });
+}
+
+export async function fetchTopicOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets
+    .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+/** Committed offsets of a consumer group, for the given topics (all the group's topics when omitted). */
+export async function fetchGroupOffsets(admin: Admin, groupId: string, topics?: string[]): Promise<GroupPartitionOffset[]> {
+  const result = await admin.fetchOffsets(topics === undefined ? { groupId } : { groupId, topics });
+  return result.flatMap(({ topic, partitions }) =>
+    partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })),
+  );
+}
+
+export async function describeGroups(admin: Admin, groupIds: string[]): Promise<GroupDescription[]> {
+  const { groups } = await admin.describeGroups(groupIds);
+  return groups.map(({ groupId, state, protocol, members }) => ({
+    groupId,
+    state,
+    protocol,
+    members: members.map(({ memberId, clientId, clientHost }) => ({ memberId, clientId, clientHost })),
+  }));
+}

@@ -1,0 +1,91 @@
+import kafkajs from "kafkajs";
+import type { Kafka, LogEntry, Producer, ProducerConfig } from "kafkajs";
+
+// kafkajs is CommonJS: take the runtime values from its default export (works under tsx, vitest and plain node).
+const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
+
+export type KafkaLogLevelName = "nothing" | "error" | "warn" | "info" | "debug";
+
+export interface KafkaLogRecord {
+  level: Exclude<KafkaLogLevelName, "nothing">;
+  /** kafkajs component, e.g. "Connection", "Consumer". */
+  namespace: string;
+  message: string;
+  /** Structured extras kafkajs attaches (broker, clientId, error, stack, ...). */
+  details: Record<string, unknown>;
+}
+
+export interface KafkaClientOptions {
+  /** "host:port" list; use 127.0.0.1, not localhost (Node may resolve it to ::1). */
+  brokers: string[];
+  clientId: string;
+  /** TCP connect timeout per broker. */
+  connectionTimeoutMs?: number;
+  /** Timeout of one protocol request. */
+  requestTimeoutMs?: number;
+  /** How many times kafkajs retries a failed request (bounded; 0 for health checks that must answer fast). */
+  retries?: number;
+  /** Lowest level that is logged; "error" by default because kafkajs is chatty at info. */
+  logLevel?: KafkaLogLevelName;
+  /** Where log records go; one line of JSON on stderr by default. The services pass their pino logger here. */
+  log?: (record: KafkaLogRecord) => void;
+}
+
+const levelByName = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+} as const;
+
+function levelName(level: number): KafkaLogRecord["level"] {
+  if (level <= KafkaLogLevel.ERROR) return "error";
+  if (level === KafkaLogLevel.WARN) return "warn";
+  if (level === KafkaLogLevel.INFO) return "info";
+  return "debug";
+}
+
+const writeToStderr = (record: KafkaLogRecord): void => {
+  process.stderr.write(`${JSON.stringify({ source: "kafkajs", ...record })}\n`);
+};
+
+/** A kafkajs client with bounded timeouts and retries and a quiet, structured logger. Connects lazily. */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const sink = options.log ?? writeToStderr;
+  // kafkajs logs every error response at ERROR, even retriable ones it then retries ("coordinator is loading"
+  // right after a broker start). The caller gets the final error anyway, so those are shown only at debug level.
+  const configured = levelByName[options.logLevel ?? "error"];
+  const showResponseErrors = configured >= KafkaLogLevel.DEBUG;
+  return new KafkaClient({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 5_000 },
+    logLevel: configured,
+    logCreator:
+      () =>
+      ({ namespace, level, log }: LogEntry) => {
+        const { message, timestamp: _timestamp, logger: _logger, ...details } = log;
+        if (!showResponseErrors && namespace === "Connection" && message.startsWith("Response ")) return;
+        sink({ level: levelName(level), namespace, message, details });
+      },
+  });
+}
+
+/**
+ * A producer that partitions like the Java client (murmur2 of the key), so a key lands on the same partition
+ * whichever client wrote it; saying so explicitly also silences kafkajs' partitioner warning.
+ */
+export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+}
+
+/** "host:port" list from a comma-separated string such as KAFKA_BROKERS="127.0.0.1:9092,127.0.0.1:9192". */
+export function parseBrokers(list: string): string[] {
+  return list
+    .split(",")
+    .map((broker) => broker.trim())
+    .filter((broker) => broker.length > 0);
+}
