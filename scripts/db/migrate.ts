@@ -1,0 +1,31 @@
+/**
+ * `npm run db:migrate`: applies the pending migrations of prisma/migrations to DATABASE_URL and records them in
+ * _prisma_migrations exactly as `prisma migrate deploy` would (through the WASM schema engine).
+ */
+import { describeDatabaseUrl } from "../../services/shared/db/database-errors.ts";
+import { databaseUrlFromEnv, dbPaths, elapsedSince, isMainModule } from "./db-paths.ts";
+import { applyPendingMigrations } from "./schema-engine.ts";
+
+export interface ApplyMigrationsOptions {
+  migrationsDir?: string;
+  /** Progress lines; stderr by default, so stdout stays clean for callers. */
+  log?: (line: string) => void;
+}
+
+/** Applies pending migrations; returns the names applied now (empty when the database was up to date). */
+export async function applyMigrations(databaseUrl: string, options: ApplyMigrationsOptions = {}): Promise<string[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`  db        ${line}\n`));
+  const startedAt = Date.now();
+  log(`migrating ${describeDatabaseUrl(databaseUrl)} ...`);
+  const applied = await applyPendingMigrations(databaseUrl, options.migrationsDir ?? dbPaths.migrations);
+  if (applied.length === 0) log(`migrations up to date (${elapsedSince(startedAt)})`);
+  else log(`applied ${applied.length} migration(s) in ${elapsedSince(startedAt)}: ${applied.join(", ")}`);
+  return applied;
+}
+
+if (isMainModule(import.meta.url)) {
+  applyMigrations(databaseUrlFromEnv()).catch((error: unknown) => {
+    process.stderr.write(`db:migrate failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
