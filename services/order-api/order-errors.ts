@@ -1,0 +1,23 @@
+import { defineError } from "../shared/errors/coded-error.ts";
+
+/** Problems specific to the order API; generic ones (404, 415, ...) live in shared/errors/http-errors.ts. */
+export const OrderNotFoundError = defineError({ code: "ORDER_NOT_FOUND", status: 404, title: "Order not found" });
+export const IdempotencyKeyInvalidError = defineError({ code: "IDEMPOTENCY_KEY_INVALID", status: 400, title: "Idempotency-Key header is invalid" });
+export const IdempotencyKeyReusedError = defineError({
+  code: "IDEMPOTENCY_KEY_REUSED",
+  status: 422,
+  title: "Idempotency-Key was already used for a different request",
+});
+export const IdempotencyKeyInFlightError = defineError({
+  code: "IDEMPOTENCY_KEY_IN_FLIGHT",
+  status: 409,
+  title: "A request with this Idempotency-Key is still being processed",
+  canRetry: true,
+});
+export const InvalidCursorError = defineError({ code: "INVALID_CURSOR", status: 400, title: "The pagination cursor is invalid" });
+export const DatabaseUnavailableProblem = defineError({
+  code: "DATABASE_UNAVAILABLE",
+  status: 503,
+  title: "The order database is temporarily unavailable",
+  canRetry: true,
+});

@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import { IdempotencyKeyInvalidError } from "../order-errors.ts";
+
+/**
+ * JSON with object keys sorted at every level, so {"a":1,"b":2} and {"b":2,"a":1} are the same request
+ * (a client that rebuilds its body for a retry may serialize keys in another order).
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** SHA-256 (hex) over method, path and canonical body: the same key on another endpoint is another request. */
+export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash("sha256").update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`).digest("hex");
+}
+
+const KEY_CHARS = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+
+/**
+ * The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a structured-field string, so
+ * `"abc"`; bare tokens are accepted too because many clients send them. Undefined when absent.
+ */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (Array.isArray(header)) {
+    throw new IdempotencyKeyInvalidError({ detail: "send exactly one Idempotency-Key header", errors: [{ header: "Idempotency-Key", detail: "repeated" }] });
+  }
+  const trimmed = header.trim();
+  const unquoted = trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+  if (!KEY_CHARS.test(unquoted)) {
+    throw new IdempotencyKeyInvalidError({
+      detail: "Idempotency-Key must be 1 to 255 visible ASCII characters without quotes or backslashes",
+      errors: [{ header: "Idempotency-Key", detail: "invalid value" }],
+    });
+  }
+  return unquoted;
+}

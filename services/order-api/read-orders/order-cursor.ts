@@ -1,0 +1,29 @@
+import { InvalidCursorError } from "../order-errors.ts";
+
+/** Position after the last order of a page, in the list's (created_at DESC, id DESC) order. */
+export interface OrderCursor {
+  createdAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Opaque to clients (base64url JSON) so the key can change without breaking their code. */
+export function encodeCursor(cursor: OrderCursor): string {
+  return Buffer.from(JSON.stringify({ t: cursor.createdAt.toISOString(), id: cursor.id }), "utf8").toString("base64url");
+}
+
+export function decodeCursor(text: string): OrderCursor {
+  const invalid = () => new InvalidCursorError({ detail: "Use the nextCursor of a previous page unchanged", errors: [{ parameter: "cursor", detail: "invalid" }] });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  const { t, id } = (parsed ?? {}) as { t?: unknown; id?: unknown };
+  if (typeof t !== "string" || typeof id !== "string" || !UUID.test(id)) throw invalid();
+  const createdAt = new Date(t);
+  if (Number.isNaN(createdAt.getTime())) throw invalid();
+  return { createdAt, id };
+}

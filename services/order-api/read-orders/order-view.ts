@@ -1,0 +1,66 @@
+import type { ShippingAddressInput } from "../routes/order-schemas.ts";
+
+/** Rows as Prisma returns them (BigInt money, Date times) -> JSON for the API (numbers, ISO strings). */
+
+type Status = "PENDING" | "CONFIRMED" | "CANCELLED";
+
+export interface OrderSummaryView {
+  orderId: string;
+  customerId: string;
+  status: Status;
+  currency: string;
+  totalMinor: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrderDetailView extends OrderSummaryView {
+  shippingAddress: ShippingAddressInput | null;
+  cancelReason: string | null;
+  items: { sku: string; quantity: number; unitPriceMinor: number; lineTotalMinor: number }[];
+  statusHistory: { status: Status; reason: string | null; at: string }[];
+}
+
+interface OrderRow {
+  id: string;
+  customerId: string;
+  status: Status;
+  currency: string;
+  totalMinor: bigint;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface OrderDetailRow extends OrderRow {
+  shippingAddress: unknown;
+  cancelReason: string | null;
+  items: { sku: string; quantity: number; unitPriceMinor: bigint; lineTotalMinor: bigint }[];
+  statusHistory: { status: Status; reason: string | null; at: Date }[];
+}
+
+export function toOrderSummary(row: OrderRow): OrderSummaryView {
+  return {
+    orderId: row.id,
+    customerId: row.customerId,
+    status: row.status,
+    currency: row.currency,
+    totalMinor: Number(row.totalMinor),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toOrderDetail(row: OrderDetailRow): OrderDetailView {
+  return {
+    ...toOrderSummary(row),
+    shippingAddress: (row.shippingAddress ?? null) as ShippingAddressInput | null,
+    cancelReason: row.cancelReason,
+    items: row.items.map((item) => ({
+      sku: item.sku,
+      quantity: item.quantity,
+      unitPriceMinor: Number(item.unitPriceMinor),
+      lineTotalMinor: Number(item.lineTotalMinor),
+    })),
+    statusHistory: row.statusHistory.map((entry) => ({ status: entry.status, reason: entry.reason, at: entry.at.toISOString() })),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Shared setup of the order API's integration tests: a migrated test database with fixture products, an app
+ * built in-process against it, and row counts/cleanup scoped to the rows these tests create.
+ */
+import type { FastifyInstance } from "fastify";
+import { applyMigrations } from "../../../scripts/db/migrate.ts";
+import type { AppConfig } from "../../shared/config/config-schema.ts";
+import { loadConfig } from "../../shared/config/load-config.ts";
+import { createPrisma, type PrismaClient } from "../../shared/db/index.ts";
+import { createLogger } from "../../shared/logging/create-logger.ts";
+import { buildApp, type AppOptions } from "../app.ts";
+
+export const TEST_DATABASE_URL = process.env.DATABASE_URL || "postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test";
+/** Every customer id and idempotency key these tests create starts with this, so cleanup touches nothing else. */
+export const TEST_PREFIX = "oa-test-";
+
+export const FIXTURE_PRODUCTS = [
+  { sku: "OA-T-WIDGET", name: "Test widget", priceMinor: 1999n, currency: "EUR", active: true },
+  { sku: "OA-T-GADGET", name: "Test gadget", priceMinor: 500n, currency: "EUR", active: true },
+  { sku: "OA-T-DOLLAR", name: "Test item priced in USD", priceMinor: 1000n, currency: "USD", active: true },
+  { sku: "OA-T-RETIRED", name: "Test item no longer sold", priceMinor: 700n, currency: "EUR", active: false },
+] as const;
+
+let migrated: Promise<void> | undefined;
+
+/** Migrates once per test file's process and upserts the fixture products (prices reset on every call). */
+export async function prepareTestDatabase(prisma: PrismaClient): Promise<void> {
+  migrated ??= applyMigrations(TEST_DATABASE_URL, { log: () => undefined }).then(() => undefined);
+  await migrated;
+  for (const product of FIXTURE_PRODUCTS) {
+    await prisma.product.upsert({ where: { sku: product.sku }, create: { ...product }, update: { ...product } });
+  }
+}
+
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: "silent", ...overrides });
+}
+
+export function testPrisma(databaseUrl = TEST_DATABASE_URL, overrides: { connectTimeoutMs?: number; poolSize?: number } = {}): PrismaClient {
+  return createPrisma(databaseUrl, { applicationName: "order-api-test", connectTimeoutMs: overrides.connectTimeoutMs ?? 3000, poolSize: overrides.poolSize ?? 10 });
+}
+
+export async function testApp(options: Partial<AppOptions> & { prisma: PrismaClient; config?: AppConfig }): Promise<FastifyInstance> {
+  const config = options.config ?? testConfig();
+  return buildApp({ ...options, config, logger: createLogger({ service: "order-api-test", level: config.LOG_LEVEL }) });
+}
+
+export interface RowCounts {
+  orders: number;
+  orderItems: number;
+  statusHistory: number;
+  outbox: number;
+  idempotencyKeys: number;
+}
+
+/** Whole-table counts: int test files run one at a time, so any change is ours. */
+export async function countRows(prisma: PrismaClient): Promise<RowCounts> {
+  const [orders, orderItems, statusHistory, outbox, idempotencyKeys] = await Promise.all([
+    prisma.order.count(),
+    prisma.orderItem.count(),
+    prisma.orderStatusHistory.count(),
+    prisma.outbox.count(),
+    prisma.idempotencyKey.count(),
+  ]);
+  return { orders, orderItems, statusHistory, outbox, idempotencyKeys };
+}
+
+/** Deletes what these tests created (orders cascade to items and history). */
+export async function cleanTestRows(prisma: PrismaClient): Promise<void> {
+  const orders = await prisma.order.findMany({ where: { customerId: { startsWith: TEST_PREFIX } }, select: { id: true } });
+  const ids = orders.map((order) => order.id);
+  await prisma.outbox.deleteMany({ where: { key: { in: ids } } });
+  await prisma.order.deleteMany({ where: { id: { in: ids } } });
+  await prisma.idempotencyKey.deleteMany({ where: { key: { startsWith: TEST_PREFIX } } });
+}
+
+export function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    customerId: `${TEST_PREFIX}customer`,
+    currency: "EUR",
+    items: [
+      { sku: "OA-T-WIDGET", quantity: 2 },
+      { sku: "OA-T-GADGET", quantity: 1 },
+    ],
+    ...overrides,
+  };
+}
