@@ -1,17 +1,34 @@
+import { CodedError, type ErrorDefinition } from "../errors/coded-error.ts";
+
+const DEFINITION: ErrorDefinition = {
+  code: "DATABASE_UNAVAILABLE",
+  status: 503,
+  title: "The database is temporarily unavailable",
+  canRetry: true,
+};
+
 /**
  * Connection-level database failures, told apart from query errors so callers can react to an outage
- * (the API answers 503 with Retry-After) instead of treating it as a bug (500).
+ * (the API answers 503 with Retry-After) instead of treating it as a bug (500). A CodedError, so the HTTP layer
+ * renders it as a problem without knowing it; `message` (logs) names the target, `detail` (client) does not.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends CodedError {
+  static readonly definition = DEFINITION;
   /** The driver's or PostgreSQL's error code, e.g. ECONNREFUSED, 57P01, P1001. */
-  readonly code: string | undefined;
+  readonly driverCode: string | undefined;
   /** host:port/database, never the password. */
   readonly target: string | undefined;
 
-  constructor(message: string, options: { code?: string; target?: string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+  constructor(message: string, options: { driverCode?: string; target?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(DEFINITION, {
+      detail: "The database cannot be reached right now; nothing was written. Retry shortly.",
+      extensions: { retryAfterSeconds: options.retryAfterSeconds ?? 2 },
+      context: { driverCode: options.driverCode, target: options.target },
+      cause: options.cause,
+    });
     this.name = "DatabaseUnavailableError";
-    this.code = options.code;
+    this.message = message;
+    this.driverCode = options.driverCode;
     this.target = options.target;
   }
 }
@@ -21,8 +38,12 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOST
 
 // PostgreSQL SQLSTATEs that mean "not available right now", not "your query is wrong":
 // class 08 (connection exception), 53300 too_many_connections, 57P01..57P03 admin/crash shutdown and
-// cannot_connect_now (starting up / recovering).
-const POSTGRES_UNAVAILABLE = [/^08/, /^53300$/, /^57P0[123]$/];
+// cannot_connect_now (starting up / recovering), 57014 query_canceled (our statement_timeout: overloaded or
+// blocked; the transaction rolled back, so retrying later is right).
+const POSTGRES_UNAVAILABLE = [/^08/, /^53300$/, /^57P0[123]$/, /^57014$/];
+
+// Error kinds of Prisma's driver adapters (error.meta.driverAdapterError.cause.kind).
+const ADAPTER_UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 
 // Prisma error codes for the same situations: P1001 can't reach server, P1002 timed out, P1017 closed,
 // P2024 timed out fetching a connection from the pool.
@@ -39,6 +60,7 @@ const MESSAGE_PATTERNS = [
 
 interface ErrorLike {
   code?: unknown;
+  kind?: unknown;
   message?: unknown;
   cause?: unknown;
   errors?: unknown;
@@ -60,9 +82,11 @@ export function connectionFailureCode(error: unknown, depth = 0): string | undef
   if (code && (NETWORK_CODES.has(code) || PRISMA_UNAVAILABLE.has(code) || POSTGRES_UNAVAILABLE.some((re) => re.test(code)))) {
     return code;
   }
+  if (typeof e.kind === "string" && ADAPTER_UNAVAILABLE_KINDS.has(e.kind)) return code ?? e.kind;
   const message = typeof e.message === "string" ? e.message : "";
   if (MESSAGE_PATTERNS.some((re) => re.test(message))) return code ?? "CONNECTION";
-  const nested = [e.cause, asErrorLike(e.meta)?.["driverAdapterError" as keyof ErrorLike], ...(Array.isArray(e.errors) ? e.errors : [])];
+  const meta = asErrorLike(e.meta) as { driverAdapterError?: unknown } | undefined;
+  const nested = [e.cause, meta?.driverAdapterError, ...(Array.isArray(e.errors) ? e.errors : [])];
   for (const inner of nested) {
     const found = connectionFailureCode(inner, depth + 1);
     if (found) return found;
@@ -93,7 +117,7 @@ export function toDatabaseError(error: unknown, databaseUrl?: string): unknown {
   const reason = asErrorLike(error)?.message;
   return new DatabaseUnavailableError(
     `PostgreSQL${target ? ` at ${target}` : ""} is unavailable (${code}): ${typeof reason === "string" ? reason : String(error)}`,
-    { code, target, cause: error },
+    { driverCode: code, target, cause: error },
   );
 }
 
