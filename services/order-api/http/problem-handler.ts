@@ -113,7 +113,9 @@ export function registerProblemHandling(app: FastifyInstance): void {
     return sendProblem(reply, request, coded);
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  // Unknown routes are answered in onRequest, before body parsing: DELETE /orders with a bad body is a 405,
+  // not a JSON error. The not-found handler stays as the fallback for anything that gets past it.
+  const answerUnknownRoute = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = request.url.split("?")[0] ?? "/";
     const allowed = new Set<string>();
     for (const known of routes.values()) if (known.pattern.test(path)) for (const method of known.methods) allowed.add(method);
@@ -122,5 +124,9 @@ export function registerProblemHandling(app: FastifyInstance): void {
       return sendProblem(reply, request, new MethodNotAllowedError({ detail: `${request.method} is not allowed on ${path}` }));
     }
     return sendProblem(reply, request, new NotFoundError({ detail: `No resource at ${path}` }));
+  };
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.is404) return answerUnknownRoute(request, reply);
   });
+  app.setNotFoundHandler(answerUnknownRoute);
 }
