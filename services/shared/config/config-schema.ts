@@ -23,6 +23,14 @@ export const configSchema = {
     API_BODY_LIMIT_BYTES: { type: "integer", minimum: 1024, maximum: 10485760, default: 65536 },
     IDEMPOTENCY_KEY_TTL_SECONDS: { type: "integer", minimum: 60, maximum: 2592000, default: 86400 },
     SHUTDOWN_GRACE_MS: { type: "integer", minimum: 0, maximum: 120000, default: 10000 },
+    TOPIC_REPLICATION_FACTOR: { type: "integer", minimum: 1, maximum: 10, default: 1 },
+    RELAY_SHARDS: { type: "integer", minimum: 1, maximum: 1024, default: 16 },
+    RELAY_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 10000, default: 500 },
+    RELAY_POLL_INTERVAL_MS: { type: "integer", minimum: 5, maximum: 60000, default: 50 },
+    RELAY_WAKEUP: { type: "string", enum: ["poll", "notify"], default: "poll" },
+    RELAY_MAX_ENCODE_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
+    OUTBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 72 },
+    OUTBOX_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
   },
 } as const;
 
@@ -44,4 +52,12 @@ export interface AppConfig {
   API_BODY_LIMIT_BYTES: number;
   IDEMPOTENCY_KEY_TTL_SECONDS: number;
   SHUTDOWN_GRACE_MS: number;
+  TOPIC_REPLICATION_FACTOR: number;
+  RELAY_SHARDS: number;
+  RELAY_BATCH_SIZE: number;
+  RELAY_POLL_INTERVAL_MS: number;
+  RELAY_WAKEUP: "poll" | "notify";
+  RELAY_MAX_ENCODE_ATTEMPTS: number;
+  OUTBOX_RETENTION_HOURS: number;
+  OUTBOX_RETENTION_INTERVAL_MS: number;
 }

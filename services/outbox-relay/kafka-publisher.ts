@@ -1,0 +1,136 @@
+import { SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { createProducer } from "../shared/kafka/kafka-client.ts";
+import type { IHeaders, Kafka, Producer, TopicMessages } from "../shared/kafka/kafka-types.ts";
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../shared/events/event-headers.ts";
+import { contextFromTraceparent, currentTraceparent, type TraceHeaderValue } from "../shared/telemetry/trace-context.ts";
+import type { EncodedRow } from "./batch-plan.ts";
+
+const tracer = trace.getTracer("outbox-relay");
+
+/** Sending a batch failed (broker down, timeout): the whole batch stays unpublished and is resent later. */
+export class PublishError extends Error {
+  readonly rows: number;
+  constructor(rows: number, cause: unknown) {
+    super(`publishing ${rows} rows to Kafka failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "PublishError";
+    this.rows = rows;
+  }
+}
+
+export interface PublisherOptions {
+  /** Full topic name of a logical topic (applies TOPIC_PREFIX). */
+  topicName: (logical: string) => string;
+  /** Broker-side wait for the in-sync replicas' acks. */
+  ackTimeoutMs?: number;
+}
+
+function storedHeaders(row: EncodedRow["row"]): Record<string, TraceHeaderValue> {
+  const headers: Record<string, TraceHeaderValue> = {};
+  for (const [name, value] of Object.entries(row.headers)) if (typeof value === "string") headers[name] = value;
+  return headers;
+}
+
+/**
+ * One PRODUCER span per row whose parent is the traceparent stored on the outbox row; the record then carries this
+ * span's traceparent, so the consumer's span follows the relay's publish in the order's trace.
+ */
+function startPublishSpan(row: EncodedRow["row"], topic: string): { span: Span; headers: IHeaders } {
+  const parent = contextFromTraceparent(storedHeaders(row));
+  const span = tracer.startSpan(
+    `publish ${topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.name": "publish",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": topic,
+        "messaging.kafka.message.key": row.key,
+        "messaging.message.id": row.eventId,
+        "orderflow.event_type": row.eventType,
+        "orderflow.outbox_id": row.id,
+      },
+    },
+    parent,
+  );
+  const propagated = currentTraceparent(trace.setSpan(parent, span)) ?? {
+    traceparent: typeof row.headers.traceparent === "string" ? row.headers.traceparent : undefined,
+    tracestate: typeof row.headers.tracestate === "string" ? row.headers.tracestate : undefined,
+  };
+  const headers: IHeaders = { [EVENT_TYPE_HEADER]: row.eventType, [EVENT_ID_HEADER]: row.eventId };
+  if (propagated.traceparent !== undefined) headers.traceparent = propagated.traceparent;
+  if (propagated.tracestate !== undefined) headers.tracestate = propagated.tracestate;
+  return { span, headers };
+}
+
+/** Groups rows into kafkajs topic batches, keeping each topic's rows in claim (id) order. */
+export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; value: Buffer; headers: IHeaders }>, topicName: (logical: string) => string): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const { row, value, headers } of rows) {
+    const topic = topicName(row.topic);
+    let batch = byTopic.get(topic);
+    if (batch === undefined) {
+      batch = { topic, messages: [] };
+      byTopic.set(topic, batch);
+    }
+    batch.messages.push({ key: row.key, value, headers });
+  }
+  return [...byTopic.values()];
+}
+
+/**
+ * The relay's producer: idempotent, acks from all in-sync replicas, one request in flight per connection, so a retry
+ * inside kafkajs can never overtake an earlier request and reorder a partition. After a failed send the producer is
+ * replaced: a fresh producer id means no stale sequence numbers after an outage.
+ */
+export class KafkaPublisher {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: PublisherOptions,
+  ) {}
+
+  private async connected(): Promise<Producer> {
+    if (this.producer !== undefined) return this.producer;
+    const producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    try {
+      await producer.connect();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.producer = producer;
+    return producer;
+  }
+
+  /** Resolves once every row is acked (acks=-1); rejects with PublishError otherwise (then nothing counts as sent). */
+  async send(rows: readonly EncodedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const spans = rows.map(({ row }) => startPublishSpan(row, this.options.topicName(row.topic)));
+    try {
+      const producer = await this.connected();
+      const topicMessages = toTopicMessages(rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })), this.options.topicName);
+      await producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
+      for (const { span } of spans) span.end();
+    } catch (error) {
+      for (const { span } of spans) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        span.end();
+      }
+      await this.reset();
+      throw new PublishError(rows.length, error);
+    }
+  }
+
+  async reset(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+  }
+}
+
