@@ -68,6 +68,11 @@ export async function generatePrismaClient(options: GenerateOptions = {}): Promi
   return true;
 }
 
+/** Generates the client only when the schema (or Prisma) changed since the last generation. */
+export function ensurePrismaClient(options: Omit<GenerateOptions, "force"> = {}): Promise<boolean> {
+  return generatePrismaClient({ ...options, force: false });
+}
+
 if (isMainModule(import.meta.url)) {
   generatePrismaClient({ force: process.argv.includes("--force") || !process.argv.includes("--if-changed") }).catch((error: unknown) => {
     process.stderr.write(`prisma:generate failed: ${error instanceof Error ? error.message : String(error)}\n`);

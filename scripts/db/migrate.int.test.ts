@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../services/shared/db/index.ts";
 import { dbPaths } from "./db-paths.ts";
-import { applyMigrations } from "./migrate.ts";
+import { applyMigrations, resetDatabase } from "./migrate.ts";
 import { diffMigrationsToSchema, readMigrations } from "./schema-engine.ts";
 import { loadCatalogue, seedCatalogue } from "./seed.ts";
 
@@ -120,5 +120,13 @@ describe("migrations through the WASM schema engine", () => {
     const before = await shadowDatabases();
     expect(await diffMigrationsToSchema(databaseUrl, dbPaths.migrations, dbPaths.schema)).toBe("");
     expect(await shadowDatabases()).toBe(before);
+  });
+
+  it("resets to an empty schema, after which every migration applies again", async () => {
+    await resetDatabase(databaseUrl);
+    const tables = await query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'");
+    expect(tables[0]?.n).toBe(0);
+    const directories = (await readMigrations(dbPaths.migrations)).migrationDirectories.map((d) => d.path);
+    expect(await applyMigrations(databaseUrl, quiet)).toEqual(directories);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describeDatabaseUrl } from "../../services/shared/db/database-errors.ts";
 import { databaseUrlFromEnv, dbPaths, elapsedSince, isMainModule } from "./db-paths.ts";
-import { applyPendingMigrations } from "./schema-engine.ts";
+import { applyPendingMigrations, withPgClient } from "./schema-engine.ts";
 
 export interface ApplyMigrationsOptions {
   migrationsDir?: string;
@@ -21,6 +21,19 @@ export async function applyMigrations(databaseUrl: string, options: ApplyMigrati
   if (applied.length === 0) log(`migrations up to date (${elapsedSince(startedAt)})`);
   else log(`applied ${applied.length} migration(s) in ${elapsedSince(startedAt)}: ${applied.join(", ")}`);
   return applied;
+}
+
+/**
+ * Drops everything in the public schema, _prisma_migrations included, so the next applyMigrations starts from
+ * empty (the test database before a run). Never point it at data you want to keep.
+ */
+export async function resetDatabase(databaseUrl: string): Promise<void> {
+  await withPgClient(databaseUrl, async (client) => {
+    // Other sessions (a crashed test run's services) could hold locks and make DROP SCHEMA wait.
+    await client.query("SET lock_timeout = '10s'");
+    await client.query("DROP SCHEMA IF EXISTS public CASCADE");
+    await client.query("CREATE SCHEMA public");
+  });
 }
 
 if (isMainModule(import.meta.url)) {

@@ -169,23 +169,30 @@ function catalogFriendlyAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
   return reportInternalCharColumns(adapter);
 }
 
-/** Fails fast, naming PostgreSQL and the address, when the database cannot be reached at all. */
-export async function assertReachable(databaseUrl: string): Promise<void> {
-  const client = new pg.Client(poolConfigFromUrl(databaseUrl));
+/** Runs `work` on one plain connection; a connection failure names PostgreSQL, the address and the likely fix. */
+export async function withPgClient<T>(databaseUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...poolConfigFromUrl(databaseUrl), statement_timeout: ENGINE_CALL_TIMEOUT_MS });
   try {
     await client.connect();
-    await client.query("SELECT 1");
   } catch (error) {
-    const mapped = toDatabaseError(error, databaseUrl);
+    await client.end().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError(
       `cannot connect to PostgreSQL at ${describeDatabaseUrl(databaseUrl)}: ${reason}. ` +
         "Is the stack up (npm run stack -- up) and DATABASE_URL right?",
-      { cause: mapped },
+      { cause: toDatabaseError(error, databaseUrl) },
     );
+  }
+  try {
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** Fails fast, naming PostgreSQL and the address, when the database cannot be reached at all. */
+export async function assertReachable(databaseUrl: string): Promise<void> {
+  await withPgClient(databaseUrl, (client) => client.query("SELECT 1"));
 }
 
 export interface EngineLog {
