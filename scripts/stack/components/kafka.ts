@@ -42,7 +42,7 @@ function sha256(file: string): string {
 async function resolveJars(ctx: StackContext): Promise<void> {
   const f = files(ctx);
   const pomHash = sha256(f.pom);
-  if (existsSync(f.libsMarker) && readFileSync(f.libsMarker, "utf8").trim() === pomHash) return;
+  if (existsSync(f.libs) && existsSync(f.libsMarker) && readFileSync(f.libsMarker, "utf8").trim() === pomHash) return;
   rmSync(f.libs, { recursive: true, force: true }); // no stale jars of an older version on the classpath
   mkdirSync(f.root, { recursive: true });
   await ctx.step(NAME, "resolving Kafka jars from Maven Central (infra/kafka/pom.xml)", () =>
