@@ -129,6 +129,16 @@ function messagesOf(body: unknown): string[] {
   return messages.map((message) => (typeof message === "string" ? message : JSON.stringify(message)));
 }
 
+/** The subject's latest schema text, or undefined when the subject has no version yet. */
+export async function latestSchemaText(endpoint: RegistryEndpoint, subject: string): Promise<string | undefined> {
+  const pathname = `/subjects/${enc(subject)}/versions/latest`;
+  const response = await registryRequest(endpoint.url, "GET", pathname, undefined, endpoint.timeoutMs ?? 5_000);
+  if (response.status === 404) return undefined;
+  const schema = (expectOk(`GET ${pathname}`, response) as { schema?: unknown }).schema;
+  if (typeof schema !== "string") throw new SchemaRegistryRequestError(`GET ${pathname}`, response.status, "no schema text in the answer");
+  return schema;
+}
+
 /** Asks the registry whether `schema` may become the next version of its subject under the subject's rule. */
 export async function checkEventSchema(endpoint: RegistryEndpoint, fullTopic: string, schema: EventSchema): Promise<CompatibilityVerdict> {
   const subject = subjectOf(fullTopic, schema);
