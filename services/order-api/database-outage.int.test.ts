@@ -1,0 +1,107 @@
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { PrismaClient } from "../shared/db/index.ts";
+import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "./test-support/order-api-harness.ts";
+import { TcpProxy } from "./test-support/tcp-proxy.ts";
+
+const target = new URL(TEST_DATABASE_URL);
+const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+
+/** Observes the database directly, never through the proxy. */
+let direct: PrismaClient;
+/** The app's client, connected through the proxy. */
+let proxied: PrismaClient;
+let app: FastifyInstance;
+/** Set by a test to cut the database in the middle of the order transaction. */
+let cutInsideTransaction = false;
+
+beforeAll(async () => {
+  direct = testPrisma();
+  await prepareTestDatabase(direct);
+  const port = await proxy.start();
+  const proxiedUrl = new URL(TEST_DATABASE_URL);
+  proxiedUrl.port = String(port);
+  proxied = testPrisma(proxiedUrl.toString(), { connectTimeoutMs: 1000 });
+  const config = testConfig({ DATABASE_URL: proxiedUrl.toString(), DATABASE_CONNECT_TIMEOUT_MS: "1000" });
+  app = await testApp({
+    prisma: proxied,
+    config,
+    placeOrderHooks: {
+      afterOrderInsert: async () => {
+        if (cutInsideTransaction) await proxy.cut();
+      },
+    },
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await proxied?.$disconnect();
+  await proxy.stop();
+  await direct?.$disconnect();
+});
+
+beforeEach(async () => {
+  cutInsideTransaction = false;
+  await proxy.restore();
+  await cleanTestRows(direct);
+});
+
+function post(headers: Record<string, string> = {}) {
+  return app.inject({ method: "POST", url: "/orders", payload: orderBody(), headers });
+}
+
+function expectOutageProblem(response: Awaited<ReturnType<typeof post>>): void {
+  expect(response.statusCode).toBe(503);
+  expect(response.headers["retry-after"]).toBe("5");
+  expect(response.headers["content-type"]).toContain("application/problem+json");
+  expect(response.json()).toMatchObject({ status: 503, code: "DATABASE_UNAVAILABLE", canRetry: true });
+  expect(response.body).not.toMatch(/orderflow:orderflow|ECONNREFUSED|"stack"/);
+}
+
+/** Bounded: the app must recover by itself, but not necessarily on the very first request. */
+async function firstSuccess(): Promise<{ attempts: number; elapsedMs: number }> {
+  const startedAt = Date.now();
+  for (let attempt = 1; Date.now() - startedAt < 15_000; attempt++) {
+    const response = await post();
+    if (response.statusCode === 201) return { attempts: attempt, elapsedMs: Date.now() - startedAt };
+    expect(response.statusCode).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error("the API did not recover within 15 s of the database coming back");
+}
+
+describe("PostgreSQL outage", () => {
+  it("answers 503 problem+json with Retry-After, writes nothing, and recovers without a restart", async () => {
+    expect((await post()).statusCode).toBe(201);
+    const before = await countRows(direct);
+
+    await proxy.cut();
+    expectOutageProblem(await post());
+    expectOutageProblem(await post({ "idempotency-key": `${TEST_PREFIX}outage` }));
+    expectOutageProblem(await app.inject({ method: "GET", url: "/orders?limit=1" }));
+    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: "fail", checks: { "database:responseTime": [{ status: "fail" }] } });
+    expect((await app.inject({ method: "GET", url: "/livez" })).statusCode).toBe(200);
+    expect(await countRows(direct)).toEqual(before);
+
+    await proxy.restore();
+    const recovery = await firstSuccess();
+    expect(recovery.elapsedMs).toBeLessThan(15_000);
+    expect((await post({ "idempotency-key": `${TEST_PREFIX}outage` })).statusCode).toBe(201);
+    expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  });
+
+  it("rolls back an order whose connection dies mid-transaction: 503 and no half-written order", async () => {
+    expect((await post()).statusCode).toBe(201);
+    const before = await countRows(direct);
+    cutInsideTransaction = true;
+    expectOutageProblem(await post());
+    cutInsideTransaction = false;
+    expect(await countRows(direct)).toEqual(before);
+    await proxy.restore();
+    await firstSuccess();
+  });
+});
