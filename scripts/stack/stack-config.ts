@@ -11,6 +11,8 @@ export interface StackConfig {
   kafkaControllerPort: number;
   kafkaHeapMb: number;
   registryPort: number;
+  /** Apicurio's Quarkus management interface cannot be disabled at run time: bind it to loopback on this port. */
+  registryManagementPort: number;
   jaegerUiPort: number;
   jaegerOtlpGrpcPort: number;
   jaegerOtlpHttpPort: number;
@@ -37,6 +39,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     kafkaControllerPort: intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093),
     kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
     registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
+    registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT", 9081),
     jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),
     jaegerOtlpGrpcPort: intFromEnv(env, "JAEGER_OTLP_GRPC_PORT", 4317),
     jaegerOtlpHttpPort: intFromEnv(env, "JAEGER_OTLP_HTTP_PORT", 4318),

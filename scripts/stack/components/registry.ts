@@ -30,13 +30,9 @@ function files(ctx: StackContext) {
 
 /** Settings the stack does not expose in StackConfig: read here, with the defaults of the local stack. */
 function registrySettings(ctx: StackContext, env: NodeJS.ProcessEnv = process.env) {
-  const managementPort = Number(env.SCHEMA_REGISTRY_MANAGEMENT_PORT || 9081);
-  if (!Number.isInteger(managementPort) || managementPort < 1 || managementPort > 65535) {
-    throw new StackError(NAME, `SCHEMA_REGISTRY_MANAGEMENT_PORT must be a port, got "${env.SCHEMA_REGISTRY_MANAGEMENT_PORT}"`);
-  }
   return {
     java: env.SCHEMA_REGISTRY_JAVA || DEFAULT_JAVA,
-    managementPort,
+    managementPort: ctx.config.registryManagementPort,
     dbUrl: env.SCHEMA_REGISTRY_DB_URL || `jdbc:postgresql://${ctx.config.host}:${ctx.config.postgresPort}/apicurio`,
   };
 }
