@@ -5,14 +5,9 @@ import { ColumnTypeEnum } from "@prisma/driver-adapter-utils";
 import { describe, expect, it } from "vitest";
 import { migrationSlug, migrationTimestamp } from "./create-migration.ts";
 import { isClientUpToDate, schemaFingerprint } from "./generate.ts";
-import {
-  isEmptyScript,
-  LOCKFILE_CONTENT,
-  markInternalCharColumns,
-  poolConfigFromUrl,
-  readMigrations,
-  relabelInternalCharColumns,
-} from "./schema-engine.ts";
+import { LOCKFILE_CONTENT, readMigrations } from "./migrations-dir.ts";
+import { markInternalCharColumns, poolConfigFromUrl, relabelInternalCharColumns } from "./pg-migration-adapter.ts";
+import { isEmptyScript } from "./schema-engine.ts";
 import { CatalogueError, loadCatalogue, parseCatalogue } from "./seed.ts";
 
 describe("migration naming", () => {

@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrisma } from "../../services/shared/db/index.ts";
+import { createMigration } from "./create-migration.ts";
 import { dbPaths } from "./db-paths.ts";
 import { applyMigrations, resetDatabase } from "./migrate.ts";
 import { diffMigrationsToSchema, readMigrations } from "./schema-engine.ts";
@@ -128,5 +130,24 @@ describe("migrations through the WASM schema engine", () => {
     expect(tables[0]?.n).toBe(0);
     const directories = (await readMigrations(dbPaths.migrations)).migrationDirectories.map((d) => d.path);
     expect(await applyMigrations(databaseUrl, quiet)).toEqual(directories);
+  });
+
+  it("creates a migration for a schema change in Prisma's layout, which then applies", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "orderflow-create-migration-"));
+    const migrationsDir = path.join(work, "migrations");
+    cpSync(dbPaths.migrations, migrationsDir, { recursive: true });
+    const schemaPath = path.join(work, "schema.prisma");
+    const schema = readFileSync(dbPaths.schema, "utf8").replace(/(\n\s*active\s+Boolean[^\n]*)/, '$1\n  weightGrams Int? @map("weight_grams")');
+    expect(schema).toContain("weight_grams");
+    writeFileSync(schemaPath, schema);
+
+    const dir = await createMigration({ name: "add product weight", databaseUrl, migrationsDir, schemaPath, now: new Date("2099-01-01T00:00:00Z") });
+    expect(dir && path.basename(dir)).toBe("20990101000000_add_product_weight");
+    expect(readFileSync(path.join(dir!, "migration.sql"), "utf8")).toMatch(/ALTER TABLE "products" ADD COLUMN\s+"weight_grams" INTEGER/);
+    expect(await createMigration({ name: "again", databaseUrl, migrationsDir, schemaPath })).toBeUndefined();
+
+    expect(await applyMigrations(databaseUrl, { ...quiet, migrationsDir })).toEqual(["20990101000000_add_product_weight"]);
+    const columns = await query("SELECT 1 FROM information_schema.columns WHERE table_name = 'products' AND column_name = 'weight_grams'");
+    expect(columns).toHaveLength(1);
   });
 });

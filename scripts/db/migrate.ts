@@ -4,7 +4,8 @@
  */
 import { describeDatabaseUrl } from "../../services/shared/db/database-errors.ts";
 import { databaseUrlFromEnv, dbPaths, elapsedSince, isMainModule } from "./db-paths.ts";
-import { applyPendingMigrations, withPgClient } from "./schema-engine.ts";
+import { withPgClient } from "./pg-migration-adapter.ts";
+import { applyPendingMigrations } from "./schema-engine.ts";
 
 export interface ApplyMigrationsOptions {
   migrationsDir?: string;
