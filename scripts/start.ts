@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const env = devEnvironment(process.env);
   const config = loadConfig(env);
   await stackUp(ctx, ALL_COMPONENTS);
-  await prepareEnvironment(ctx, env, { resetDatabase: false });
+  await prepareEnvironment(ctx, env, { resetDatabase: false, seedWhenEmpty: true });
   const services = discoverServices(ctx.paths.repo);
   const supervisor = new ServiceSupervisor(ctx.paths.repo, env);
   supervisor.start(services.map((name) => ({ name, instances: 1 })));

@@ -33,18 +33,30 @@ function runTier(repo: string, tier: string, env: NodeJS.ProcessEnv, extraArgs: 
   return { tier, passed: counts.numPassedTests, failed: counts.numFailedTests, skipped: counts.numPendingTests + counts.numTodoTests, exitCode: result.status ?? 1 };
 }
 
+/** Type errors and lint findings fail `npm test` like a failing test: CI runs nothing weaker. */
+function runStaticChecks(repo: string): TierResult {
+  console.log("\n=== static checks (tsc, eslint) ===");
+  const bin = (name: string) => path.join(repo, "node_modules", ".bin", name);
+  const checks = [
+    spawnSync(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { cwd: repo, stdio: "inherit" }),
+    spawnSync(bin("eslint"), ["."], { cwd: repo, stdio: "inherit" }),
+  ];
+  const failed = checks.filter((c) => c.status !== 0).length;
+  return { tier: "static", passed: checks.length - failed, failed, skipped: 0, exitCode: failed > 0 ? 1 : 0 };
+}
+
 async function main(): Promise<number> {
   const startedAt = Date.now();
   const ctx = createStackContext();
   const env = testEnvironment(process.env);
   console.log("Bringing up the local stack (first run installs it into .stack/; later runs reuse it)");
   await stackUp(ctx, ALL_COMPONENTS);
-  await prepareEnvironment(ctx, env, { resetDatabase: true });
+  await prepareEnvironment(ctx, env, { resetDatabase: true, seedWhenEmpty: false });
   const only = process.argv.slice(2);
   const tiers = only.length > 0 ? TIERS.filter((t) => only.includes(t)) : [...TIERS];
-  const results = tiers.map((tier) => runTier(ctx.paths.repo, tier, env, []));
+  const results = [runStaticChecks(ctx.paths.repo), ...tiers.map((tier) => runTier(ctx.paths.repo, tier, env, []))];
   console.log("\n=== summary ===");
-  for (const r of results) console.log(`${r.tier.padEnd(5)} ${r.passed} passed, ${r.failed} failed${r.exitCode !== 0 ? ` (vitest exit ${r.exitCode})` : ""}`);
+  for (const r of results) console.log(`${r.tier.padEnd(6)} ${r.passed} passed, ${r.failed} failed${r.exitCode !== 0 ? ` (vitest exit ${r.exitCode})` : ""}`);
   const total = results.reduce((acc, r) => ({ passed: acc.passed + r.passed, failed: acc.failed + r.failed }), { passed: 0, failed: 0 });
   console.log(`(${((Date.now() - startedAt) / 1000).toFixed(0)}s)`);
   console.log(`${total.passed} passed, ${total.failed} failed`);

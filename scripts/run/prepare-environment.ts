@@ -27,12 +27,29 @@ export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export interface PrepareOptions {
   /** Drop and recreate the schema first (tests start from a known state). */
   resetDatabase: boolean;
+  /** Load the demo catalogue when the products table is empty (dev); tests seed what they need themselves. */
+  seedWhenEmpty: boolean;
 }
 
-/** Everything between "the stack is up" and "services can start": client generation and migrations. */
+async function seedIfEmpty(ctx: StackContext, databaseUrl: string): Promise<void> {
+  // Imported late: the generated client exists only after ensurePrismaClient().
+  const { createPrisma } = await import("../../services/shared/db/index.ts");
+  const { seedCatalogue } = await import("../db/seed.ts");
+  const prisma = createPrisma(databaseUrl, { poolSize: 2 });
+  try {
+    if ((await prisma.product.count()) > 0) return;
+    const count = await seedCatalogue(prisma);
+    ctx.info("postgres", `seeded the demo catalogue (${count} products); reseed any time with npm run db:seed`);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+/** Everything between "the stack is up" and "services can start": client generation, migrations, demo data. */
 export async function prepareEnvironment(ctx: StackContext, env: NodeJS.ProcessEnv, options: PrepareOptions): Promise<void> {
   const config = loadConfig(env);
   await ctx.step("prisma", "generating the client (when the schema changed)", () => ensurePrismaClient());
   if (options.resetDatabase) await ctx.step("postgres", "resetting the test database", () => resetDatabase(config.DATABASE_URL));
   await ctx.step("postgres", "applying migrations", () => applyMigrations(config.DATABASE_URL));
+  if (options.seedWhenEmpty) await seedIfEmpty(ctx, config.DATABASE_URL);
 }
