@@ -31,6 +31,16 @@ export const configSchema = {
     RELAY_MAX_ENCODE_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
     OUTBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 72 },
     OUTBOX_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
+    CONSUMER_MAX_WAIT_MS: { type: "integer", minimum: 0, maximum: 10000, default: 100 },
+    CONSUMER_SESSION_TIMEOUT_MS: { type: "integer", minimum: 6000, maximum: 300000, default: 15000 },
+    CONSUMER_HEARTBEAT_INTERVAL_MS: { type: "integer", minimum: 100, maximum: 60000, default: 1000 },
+    CONSUMER_PARTITIONS_CONCURRENCY: { type: "integer", minimum: 1, maximum: 100, default: 3 },
+    CONSUMER_MAX_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
+    CONSUMER_RETRY_INITIAL_MS: { type: "integer", minimum: 1, maximum: 60000, default: 100 },
+    CONSUMER_RETRY_MAX_MS: { type: "integer", minimum: 1, maximum: 600000, default: 5000 },
+    CONSUMER_DB_PAUSE_INITIAL_MS: { type: "integer", minimum: 10, maximum: 60000, default: 500 },
+    CONSUMER_DB_PAUSE_MAX_MS: { type: "integer", minimum: 10, maximum: 600000, default: 10000 },
+    CONSUMER_TX_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 15000 },
   },
 } as const;
 
@@ -60,4 +70,14 @@ export interface AppConfig {
   RELAY_MAX_ENCODE_ATTEMPTS: number;
   OUTBOX_RETENTION_HOURS: number;
   OUTBOX_RETENTION_INTERVAL_MS: number;
+  CONSUMER_MAX_WAIT_MS: number;
+  CONSUMER_SESSION_TIMEOUT_MS: number;
+  CONSUMER_HEARTBEAT_INTERVAL_MS: number;
+  CONSUMER_PARTITIONS_CONCURRENCY: number;
+  CONSUMER_MAX_ATTEMPTS: number;
+  CONSUMER_RETRY_INITIAL_MS: number;
+  CONSUMER_RETRY_MAX_MS: number;
+  CONSUMER_DB_PAUSE_INITIAL_MS: number;
+  CONSUMER_DB_PAUSE_MAX_MS: number;
+  CONSUMER_TX_TIMEOUT_MS: number;
 }
