@@ -41,6 +41,17 @@ export const configSchema = {
     CONSUMER_DB_PAUSE_INITIAL_MS: { type: "integer", minimum: 10, maximum: 60000, default: 500 },
     CONSUMER_DB_PAUSE_MAX_MS: { type: "integer", minimum: 10, maximum: 600000, default: 10000 },
     CONSUMER_TX_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 15000 },
+    PAYMENT_LATENCY_MS: { type: "integer", minimum: 0, maximum: 60000, default: 15 },
+    PAYMENT_DECLINE_ABOVE_MINOR: { type: "integer", minimum: 0, default: 500000 },
+    PAYMENT_DECLINE_CUSTOMER_PREFIX: { type: "string", minLength: 1, default: "decline-" },
+    PAYMENT_PENDING_CUSTOMER_PREFIX: { type: "string", minLength: 1, default: "pending-" },
+    PAYMENT_TRANSIENT_ERROR_RATE: { type: "number", minimum: 0, maximum: 1, default: 0 },
+    PAYMENT_TIMEOUT_MS: { type: "integer", minimum: 10, maximum: 60000, default: 3000 },
+    PAYMENT_WEBHOOK_SECRET: { type: "string", minLength: 16, default: "orderflow-dev-webhook-secret" },
+    WEBHOOK_TOLERANCE_SECONDS: { type: "integer", minimum: 1, maximum: 3600, default: 300 },
+    PAYMENT_RECONCILE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 1000 },
+    PREFER_WAIT_MAX_SECONDS: { type: "integer", minimum: 0, maximum: 30, default: 30 },
+    ORDER_WAIT_POLL_INTERVAL_MS: { type: "integer", minimum: 10, maximum: 10000, default: 500 },
   },
 } as const;
 
@@ -80,4 +91,15 @@ export interface AppConfig {
   CONSUMER_DB_PAUSE_INITIAL_MS: number;
   CONSUMER_DB_PAUSE_MAX_MS: number;
   CONSUMER_TX_TIMEOUT_MS: number;
+  PAYMENT_LATENCY_MS: number;
+  PAYMENT_DECLINE_ABOVE_MINOR: number;
+  PAYMENT_DECLINE_CUSTOMER_PREFIX: string;
+  PAYMENT_PENDING_CUSTOMER_PREFIX: string;
+  PAYMENT_TRANSIENT_ERROR_RATE: number;
+  PAYMENT_TIMEOUT_MS: number;
+  PAYMENT_WEBHOOK_SECRET: string;
+  WEBHOOK_TOLERANCE_SECONDS: number;
+  PAYMENT_RECONCILE_INTERVAL_MS: number;
+  PREFER_WAIT_MAX_SECONDS: number;
+  ORDER_WAIT_POLL_INTERVAL_MS: number;
 }
