@@ -15,9 +15,3 @@ export const IdempotencyKeyInFlightError = defineError({
   canRetry: true,
 });
 export const InvalidCursorError = defineError({ code: "INVALID_CURSOR", status: 400, title: "The pagination cursor is invalid" });
-export const DatabaseUnavailableProblem = defineError({
-  code: "DATABASE_UNAVAILABLE",
-  status: 503,
-  title: "The order database is temporarily unavailable",
-  canRetry: true,
-});

@@ -10,8 +10,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../../shared/errors/http-errors.ts";
-import { isDatabaseUnavailable } from "../../shared/db/index.ts";
-import { DatabaseUnavailableProblem } from "../order-errors.ts";
+import { connectionFailureCode, DatabaseUnavailableError } from "../../shared/db/index.ts";
 import { toFieldProblems, type SchemaViolation } from "./validation-problems.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -51,16 +50,18 @@ function validationToCoded(error: FastifyError): CodedError {
   return new BadRequestError({ detail: `Invalid ${error.validationContext ?? "request"}`, errors: toFieldProblems(violations, "parameter") });
 }
 
+/** A database outage as the db module's coded error, with our Retry-After. */
+function databaseOutage(error: unknown): CodedError | undefined {
+  const code = connectionFailureCode(error) ?? (TRANSIENT_PRISMA_CODES.has(String((error as { code?: unknown } | null)?.code)) ? "P2028" : undefined);
+  if (code === undefined) return undefined;
+  return new DatabaseUnavailableError(`database unavailable (${code})`, { driverCode: code, cause: error, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+}
+
 /** Any error as a CodedError; unknown errors become a 500 whose detail never reveals internals. */
 export function toCodedError(error: unknown): CodedError {
   if (error instanceof CodedError) return error;
-  if (isDatabaseUnavailable(error) || TRANSIENT_PRISMA_CODES.has(String((error as { code?: unknown } | null)?.code))) {
-    return new DatabaseUnavailableProblem({
-      detail: `Retry in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
-      extensions: { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
-      cause: error,
-    });
-  }
+  const outage = databaseOutage(error);
+  if (outage) return outage;
   const fastifyError = error as FastifyError;
   if (fastifyError && Array.isArray(fastifyError.validation)) return validationToCoded(fastifyError);
   if (fastifyError && typeof fastifyError.code === "string") {

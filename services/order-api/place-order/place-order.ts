@@ -91,6 +91,37 @@ export function orderPlacedPayload(body: PlacedOrderBody, eventId: string, shipp
   };
 }
 
+/**
+ * The order, its lines and its first status in ONE statement (data-modifying CTEs; foreign keys are checked at
+ * the end of the statement): one round trip instead of Prisma's four for the nested create, which is most of
+ * the accept path's latency. Returns the order's created_at.
+ */
+async function insertOrderRows(
+  tx: Prisma.TransactionClient,
+  orderId: string,
+  input: PlaceOrderInput,
+  priced: { lines: PricedLine[]; totalMinor: number },
+): Promise<Date> {
+  const lines = JSON.stringify(priced.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unit_price_minor: line.unitPriceMinor, line_total_minor: line.lineTotalMinor })));
+  const address = input.shippingAddress ? JSON.stringify(input.shippingAddress) : null;
+  const rows = await tx.$queryRaw<{ created_at: Date }[]>`
+    WITH new_order AS (
+      INSERT INTO orders (id, customer_id, status, currency, total_minor, shipping_address)
+      VALUES (${orderId}::uuid, ${input.customerId}, 'PENDING', ${input.currency}, ${priced.totalMinor}, ${address}::jsonb)
+      RETURNING created_at
+    ), new_items AS (
+      INSERT INTO order_items (order_id, sku, quantity, unit_price_minor, line_total_minor)
+      SELECT ${orderId}::uuid, line.sku, line.quantity, line.unit_price_minor, line.line_total_minor
+      FROM jsonb_to_recordset(${lines}::jsonb) AS line(sku text, quantity int, unit_price_minor bigint, line_total_minor bigint)
+    ), first_status AS (
+      INSERT INTO order_status_history (order_id, status, reason) VALUES (${orderId}::uuid, 'PENDING', 'accepted')
+    )
+    SELECT created_at FROM new_order`;
+  const createdAt = rows[0]?.created_at;
+  if (!(createdAt instanceof Date)) throw new Error("order insert returned no created_at");
+  return createdAt;
+}
+
 interface WriteCommand {
   input: PlaceOrderInput;
   priced: { lines: PricedLine[]; totalMinor: number };
@@ -103,22 +134,7 @@ async function writeOrder(options: PlaceOrderOptions, command: WriteCommand): Pr
   const orderId = randomUUID();
   return options.prisma.$transaction(
     async (tx) => {
-      const order = await tx.order.create({
-        data: {
-          id: orderId,
-          customerId: input.customerId,
-          currency: input.currency,
-          totalMinor: BigInt(priced.totalMinor),
-          shippingAddress: input.shippingAddress ? { ...input.shippingAddress } : undefined,
-          items: {
-            createMany: {
-              data: priced.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPriceMinor: BigInt(line.unitPriceMinor), lineTotalMinor: BigInt(line.lineTotalMinor) })),
-            },
-          },
-          statusHistory: { create: { status: "PENDING", reason: "accepted" } },
-        },
-        select: { createdAt: true },
-      });
+      const createdAt = await insertOrderRows(tx, orderId, input, priced);
       await options.hooks?.afterOrderInsert?.(tx, orderId);
 
       const body: PlacedOrderBody = {
@@ -128,7 +144,7 @@ async function writeOrder(options: PlaceOrderOptions, command: WriteCommand): Pr
         currency: input.currency,
         totalMinor: priced.totalMinor,
         items: priced.lines,
-        createdAt: order.createdAt.toISOString(),
+        createdAt: createdAt.toISOString(),
       };
       const eventId = randomUUID();
       // Captured now, inside the request's span: the relay and consumers continue this trace from the row.

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { applyMigrations } from "../../../scripts/db/migrate.ts";
+import { seedCatalogue } from "../../../scripts/db/seed.ts";
 import type { AppConfig } from "../../shared/config/config-schema.ts";
 import { loadConfig } from "../../shared/config/load-config.ts";
 import { createPrisma, type PrismaClient } from "../../shared/db/index.ts";
@@ -23,9 +24,14 @@ export const FIXTURE_PRODUCTS = [
 
 let migrated: Promise<void> | undefined;
 
-/** Migrates once per test file's process and upserts the fixture products (prices reset on every call). */
+/**
+ * Migrates and seeds the demo catalogue once per test file's process, then upserts the fixture products the
+ * tests rely on (an inactive one and one in another currency, which the demo catalogue does not have).
+ */
 export async function prepareTestDatabase(prisma: PrismaClient): Promise<void> {
-  migrated ??= applyMigrations(TEST_DATABASE_URL, { log: () => undefined }).then(() => undefined);
+  migrated ??= applyMigrations(TEST_DATABASE_URL, { log: () => undefined }).then(async () => {
+    await seedCatalogue(prisma);
+  });
   await migrated;
   for (const product of FIXTURE_PRODUCTS) {
     await prisma.product.upsert({ where: { sku: product.sku }, create: { ...product }, update: { ...product } });

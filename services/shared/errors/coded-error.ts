@@ -4,11 +4,14 @@
  * throw these; the HTTP layer turns them into application/problem+json without knowing each error.
  */
 
-/** One field-level problem; `pointer` is a JSON Pointer (RFC 6901) into the request body, e.g. "/items/1/sku". */
-export interface FieldProblem {
-  pointer: string;
-  detail: string;
-}
+/**
+ * One field-level problem: `pointer` is a JSON Pointer (RFC 6901) into the request body, e.g. "/items/1/sku";
+ * `parameter` names a query or path parameter; `header` a request header.
+ */
+export type FieldProblem =
+  | { pointer: string; detail: string }
+  | { parameter: string; detail: string }
+  | { header: string; detail: string };
 
 /** RFC 9457 problem details plus the members Orderflow adds (code, canRetry, errors). */
 export interface ProblemDetails {
