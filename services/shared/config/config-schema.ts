@@ -52,6 +52,10 @@ export const configSchema = {
     PAYMENT_RECONCILE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 1000 },
     PREFER_WAIT_MAX_SECONDS: { type: "integer", minimum: 0, maximum: 30, default: 30 },
     ORDER_WAIT_POLL_INTERVAL_MS: { type: "integer", minimum: 10, maximum: 10000, default: 500 },
+    MONITOR_TOKEN: { type: "string", default: "" },
+    MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
+    METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
+    METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
   },
 } as const;
 
@@ -102,4 +106,12 @@ export interface AppConfig {
   PAYMENT_RECONCILE_INTERVAL_MS: number;
   PREFER_WAIT_MAX_SECONDS: number;
   ORDER_WAIT_POLL_INTERVAL_MS: number;
+  /** Bearer token for /monitor/*; empty = open (bind the API to 127.0.0.1 then). */
+  MONITOR_TOKEN: string;
+  /** Orders PENDING longer than this are listed as stuck by /monitor/lag. */
+  MONITOR_STUCK_AFTER_SECONDS: number;
+  /** /metrics listener of the processes without an HTTP server (relay, consumers). */
+  METRICS_HOST: string;
+  /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
+  METRICS_PORT: number;
 }
