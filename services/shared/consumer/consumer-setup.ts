@@ -1,0 +1,62 @@
+import { createSchemaRegistry, type SchemaRegistry } from "../avro/schema-registry.ts";
+import type { AppConfig } from "../config/config-schema.ts";
+import { topicName } from "../config/load-config.ts";
+import { createPrisma, type PrismaClient } from "../db/index.ts";
+import { createKafka, parseBrokers } from "../kafka/kafka-client.ts";
+import type { Kafka } from "../kafka/kafka-types.ts";
+import type { Logger } from "../logging/create-logger.ts";
+import type { ConsumerDefinition } from "./consumer-handler.ts";
+import { ConsumerRunner, type RunnerOptions } from "./consumer-runner.ts";
+
+/** Runner options from validated configuration (CONSUMER_* variables, see config-schema.ts). */
+export function runnerOptionsFrom(config: AppConfig): RunnerOptions {
+  return {
+    topicName: (logical) => topicName(config, logical),
+    maxWaitTimeInMs: config.CONSUMER_MAX_WAIT_MS,
+    sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
+    partitionsConcurrency: config.CONSUMER_PARTITIONS_CONCURRENCY,
+    maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+    retryBackoff: { initialMs: config.CONSUMER_RETRY_INITIAL_MS, maxMs: config.CONSUMER_RETRY_MAX_MS, factor: 2 },
+    pauseBackoff: { initialMs: config.CONSUMER_DB_PAUSE_INITIAL_MS, maxMs: config.CONSUMER_DB_PAUSE_MAX_MS, factor: 2 },
+    transactionTimeoutMs: config.CONSUMER_TX_TIMEOUT_MS,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    topicPartitions: config.TOPIC_PARTITIONS,
+    replicationFactor: config.TOPIC_REPLICATION_FACTOR,
+  };
+}
+
+/** The clients a consumer service (and its extensions, e.g. a reconciliation job) share. */
+export interface ConsumerClients {
+  config: AppConfig;
+  logger: Logger;
+  prisma: PrismaClient;
+  kafka: Kafka;
+  registry: SchemaRegistry;
+}
+
+export function createConsumerClients(config: AppConfig, logger: Logger, clientId: string): ConsumerClients {
+  const prisma = createPrisma(config.DATABASE_URL, {
+    poolSize: config.DATABASE_POOL_SIZE,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    applicationName: clientId,
+    onPoolError: (error) => logger.warn({ err: error }, "idle database connection failed"),
+  });
+  const kafka = createKafka({
+    brokers: parseBrokers(config.KAFKA_BROKERS),
+    clientId: `${config.KAFKA_CLIENT_ID}-${clientId}`,
+    log: (record) => logger[record.level]({ kafkajs: record.namespace, ...record.details }, record.message),
+  });
+  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL, { clientId });
+  return { config, logger, prisma, kafka, registry };
+}
+
+/** A runner for `definition` on the given clients, options from config with optional overrides (tests). */
+export function createRunner(definition: ConsumerDefinition, clients: ConsumerClients, overrides: Partial<RunnerOptions> = {}): ConsumerRunner {
+  return new ConsumerRunner(
+    definition,
+    { kafka: clients.kafka, prisma: clients.prisma, registry: clients.registry, logger: clients.logger, databaseUrl: clients.config.DATABASE_URL },
+    { ...runnerOptionsFrom(clients.config), ...overrides },
+  );
+}

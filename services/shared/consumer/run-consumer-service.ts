@@ -1,0 +1,71 @@
+/**
+ * The main() of every consumer service. The service's main.ts starts telemetry first (instrumentation must hook
+ * pg and kafkajs before they load), then imports this and calls runConsumerService:
+ *
+ *   const telemetry = startTelemetry({ serviceName: "inventory" });
+ *   const { runConsumerService } = await import("../shared/consumer/run-consumer-service.ts");
+ *   const { inventoryConsumer } = await import("./inventory-consumer.ts");
+ *   await runConsumerService({ serviceName: "inventory", telemetry, definition: inventoryConsumer });
+ */
+import { loadConfig } from "../config/load-config.ts";
+import { createLogger } from "../logging/create-logger.ts";
+import type { Telemetry } from "../telemetry/start-telemetry.ts";
+import type { ConsumerDefinition } from "./consumer-handler.ts";
+import { createConsumerClients, createRunner, type ConsumerClients } from "./consumer-setup.ts";
+
+/** Something a service runs beside its consumer (a periodic job, a small HTTP endpoint), stopped before it. */
+export interface ServiceExtension {
+  name: string;
+  start(clients: ConsumerClients): Promise<{ stop(): Promise<void> }>;
+}
+
+export interface ConsumerServiceOptions {
+  serviceName: string;
+  telemetry: Telemetry;
+  definition: ConsumerDefinition;
+  extensions?: readonly ServiceExtension[];
+}
+
+export async function runConsumerService(options: ConsumerServiceOptions): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ service: options.serviceName, level: config.LOG_LEVEL });
+  const clients = createConsumerClients(config, logger, options.serviceName);
+  const runner = createRunner(options.definition, clients);
+  const started: Array<{ name: string; stop(): Promise<void> }> = [];
+
+  let stopping = false;
+  const shutdown = async (reason: string, exitCode: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, "stopping: finishing the in-flight message, committing, leaving the group");
+    // A hung dependency must not keep the process alive past the grace period.
+    const deadline = setTimeout(() => {
+      logger.error({ grace_ms: config.SHUTDOWN_GRACE_MS }, "shutdown grace period exceeded; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 2_000);
+    deadline.unref();
+    for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
+    await runner.stop();
+    await clients.prisma.$disconnect().catch(() => undefined);
+    await options.telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, "telemetry flush failed"));
+    process.exit(exitCode);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
+  process.on("SIGINT", () => void shutdown("SIGINT", 0));
+  runner.onFatal((error) => {
+    logger.fatal({ err: error }, "consumer stopped for good");
+    void shutdown("consumer crash", 1);
+  });
+
+  try {
+    await runner.start();
+    for (const extension of options.extensions ?? []) {
+      const handle = await extension.start(clients);
+      started.push({ name: extension.name, stop: () => handle.stop() });
+    }
+    logger.info({ group: options.definition.group, extensions: started.map((e) => e.name) }, `${options.serviceName} running`);
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.serviceName} failed to start`);
+    await shutdown("start failed", 1);
+  }
+}
