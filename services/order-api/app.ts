@@ -17,6 +17,12 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerListOrders } from "./routes/list-orders.ts";
 import { problemSchema } from "./routes/order-schemas.ts";
 import { registerPostOrder } from "./routes/post-order.ts";
+import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
+import { registerHttpMetrics } from "../shared/metrics/fastify-http-metrics.ts";
+import { registerOrderPlacedMetric } from "./http/order-placed-metric.ts";
+import { createMonitorService, type MonitorService } from "./monitor/monitor-service.ts";
+import { registerLivePage } from "./routes/live-page.ts";
+import { registerMonitorRoutes } from "./routes/monitor-lag.ts";
 
 export const SERVICE_NAME = "order-api";
 const READINESS_CHECK_TIMEOUT_MS = 1500;
@@ -30,6 +36,20 @@ export interface AppOptions {
   dependencyChecks?: DependencyCheck[];
   /** Test seam for atomicity: called inside the order transaction. */
   placeOrderHooks?: PlaceOrderHooks;
+  /** Prometheus registry; the process-wide one by default. */
+  metricsRegistry?: Registry;
+  /** Lag monitor sources; built from config (own Kafka admin client + this Prisma) by default. */
+  monitor?: MonitorService;
+}
+
+/** /metrics (HTTP latency, orders placed, Kafka/DB-derived backlog gauges), /monitor/*, and the live page at /. */
+function registerObservability(app: FastifyInstance, options: AppOptions): void {
+  const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
+  const monitor = options.monitor ?? createMonitorService(options.config, options.prisma);
+  registerHttpMetrics(app, registry, { beforeScrape: () => monitor.refreshGauges(registry) });
+  registerOrderPlacedMetric(app, registry);
+  registerMonitorRoutes(app, monitor, options.config.MONITOR_TOKEN);
+  registerLivePage(app);
 }
 
 function defaultChecks(config: AppConfig, prisma: PrismaClient): DependencyCheck[] {
@@ -118,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   registerGetOrder(app, prisma);
+  registerObservability(app, options);
   registerListOrders(app, prisma);
   schedulePurge(app, prisma);
   return app;

@@ -25,8 +25,9 @@ async function runCheck(check: DependencyCheck, timeoutMs: number): Promise<Chec
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
+      // Reject first: the aborted probe rejects too, and the report should say "timeout", not "aborted".
       reject(new CheckTimeoutError(timeoutMs));
+      controller.abort();
     }, timeoutMs);
   });
   let output: string | undefined;

@@ -10,10 +10,12 @@ export interface PostOrderRouteOptions {
 }
 
 function sendPlaced(reply: FastifyReply, placed: PlacedOrder): FastifyReply {
+  reply.log.info({ order_id: placed.body.orderId, total_minor: placed.body.totalMinor, currency: placed.body.currency }, "order accepted");
   return reply.code(placed.status).header("location", placed.location).send(placed.body);
 }
 
 function sendReplay(reply: FastifyReply, stored: StoredResponse): FastifyReply {
+  reply.log.info({ order_id: (stored.body as { orderId?: unknown } | null)?.orderId, idempotency_replayed: true }, "idempotent replay");
   for (const [name, value] of Object.entries(stored.headers)) reply.header(name, value);
   return reply.code(stored.status).header("idempotency-replayed", "true").send(stored.body);
 }
