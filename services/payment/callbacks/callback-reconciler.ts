@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { PrismaClient } from "../../shared/db/index.ts";
+import type { Logger } from "../../shared/logging/create-logger.ts";
+import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
+import { applyCallback, emitterFor } from "./apply-callback.ts";
+
+const BATCH_SIZE = 100;
+
+/**
+ * One pass: applies stored callbacks whose payment has appeared since they arrived. Rows are locked with SKIP
+ * LOCKED, so several payment instances (or the webhook route) never apply one callback twice.
+ */
+export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: number): Promise<number> {
+  return prisma.$transaction(
+    async (tx) => {
+      const due = await tx.$queryRaw<{ id: bigint }[]>`
+        SELECT c.id FROM payment_callbacks c
+        JOIN payments p ON p.provider_payment_id = c.provider_payment_id
+        WHERE c.reconciled_at IS NULL
+        ORDER BY c.id
+        LIMIT ${BATCH_SIZE}
+        FOR UPDATE OF c SKIP LOCKED`;
+      for (const { id } of due) {
+        const callback = await tx.paymentCallback.findUniqueOrThrow({ where: { id }, select: { id: true, eventType: true, payload: true, providerPaymentId: true } });
+        const payment = await tx.payment.findUniqueOrThrow({ where: { providerPaymentId: callback.providerPaymentId } });
+        await applyCallback(tx, callback, payment, emitterFor(tx));
+      }
+      return due.length;
+    },
+    { timeout: timeoutMs },
+  );
+}
+
+export interface CallbackReconciler {
+  /** Ends the loop after the pass in progress (bounded by that pass's transaction timeout). */
+  stop(): Promise<void>;
+}
+
+/** Runs a pass every `intervalMs` until stopped; failures (e.g. a database outage) are logged and retried next time. */
+export function startCallbackReconciler(options: { prisma: PrismaClient; intervalMs: number; timeoutMs: number; logger: Logger }): CallbackReconciler {
+  const abort = new AbortController();
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const applied = await reconcileCallbacksOnce(options.prisma, options.timeoutMs);
+        if (applied > 0) options.logger.info({ applied }, "reconciled payment callbacks that arrived before their payment");
+      } catch (error) {
+        options.logger.warn({ err: error }, "payment callback reconciliation failed; retrying next interval");
+      }
+      await sleep(options.intervalMs, undefined, { signal: abort.signal }).catch(() => undefined);
+    }
+  })();
+  return {
+    async stop() {
+      abort.abort();
+      await loop;
+    },
+  };
+}
+
+/** The reconciler as an extension of the payment consumer service (started after the consumer, stopped before it). */
+export function callbackReconcilerExtension(): ServiceExtension {
+  return {
+    name: "payment-callback-reconciler",
+    async start(clients) {
+      return startCallbackReconciler({
+        prisma: clients.prisma,
+        intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
+        timeoutMs: clients.config.CONSUMER_TX_TIMEOUT_MS,
+        logger: clients.logger.child({ job: "payment-callback-reconciler" }),
+      });
+    },
+  };
+}

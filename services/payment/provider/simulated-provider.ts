@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { PrismaClient } from "../../shared/db/index.ts";
+import { PermanentError, TransientError } from "../../shared/consumer/consumer-handler.ts";
+import { decide, type DeclineRules } from "./decline-rules.ts";
+import type { AuthorizeRequest, AuthorizeResult, PaymentGateway, VoidRequest, VoidResult } from "./payment-gateway.ts";
+
+export interface SimulatedProviderOptions {
+  /**
+   * The provider's own storage (provider_ledger). Its writes commit on their own, outside the caller's
+   * transaction, exactly like a remote provider's would.
+   */
+  prisma: PrismaClient;
+  rules: DeclineRules;
+  /** Mean simulated network latency per call; each call waits between half and 1.5 times this. */
+  latencyMs: number;
+  /** Share of calls (0..1) that fail like a flaky network; half of them after the provider acted (lost answer). */
+  transientErrorRate: number;
+  /** Bound on one call; beyond it the call counts as a transient failure. */
+  timeoutMs: number;
+  /** Test seam for the randomness of latency and failures. */
+  random?: () => number;
+}
+
+interface LedgerRow {
+  operation: string;
+  requestHash: string;
+  providerPaymentId: string;
+  outcome: string;
+  declineReason: string | null;
+}
+
+/** The provider's id for a payment: derived from the idempotency key, so the same key always names the same payment. */
+export function providerPaymentIdFor(authorizeIdempotencyKey: string): string {
+  return `sim_pay_${createHash("sha256").update(authorizeIdempotencyKey).digest("hex").slice(0, 24)}`;
+}
+
+function hashOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+/**
+ * A payment provider simulated in-process: latency, decline rules, transient failures, and an idempotency ledger
+ * that survives restarts. A key used again with other parameters is refused, as real providers do.
+ */
+export class SimulatedPaymentProvider implements PaymentGateway {
+  private readonly random: () => number;
+
+  constructor(private readonly options: SimulatedProviderOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
+    const providerPaymentId = providerPaymentIdFor(request.idempotencyKey);
+    const decision = decide(this.options.rules, request);
+    const row = await this.call("authorize", request.idempotencyKey, {
+      operation: "authorize",
+      requestHash: hashOf([request.orderId, request.customerId, request.amountMinor, request.currency]),
+      providerPaymentId,
+      outcome: decision.outcome,
+      declineReason: decision.outcome === "declined" ? decision.reason : null,
+      amountMinor: BigInt(request.amountMinor),
+      currency: request.currency,
+    });
+    if (row.outcome === "declined") return { outcome: "declined", providerPaymentId: row.providerPaymentId, reason: row.declineReason ?? "declined" };
+    if (row.outcome === "pending") return { outcome: "pending", providerPaymentId: row.providerPaymentId };
+    return { outcome: "authorized", providerPaymentId: row.providerPaymentId };
+  }
+
+  async void(request: VoidRequest): Promise<VoidResult> {
+    const authorization = await this.options.prisma.providerLedgerEntry.findFirst({
+      where: { providerPaymentId: request.providerPaymentId, operation: "authorize" },
+      select: { amountMinor: true, currency: true },
+    });
+    if (!authorization) throw new PermanentError(`the provider knows no payment ${request.providerPaymentId}`, { code: "UNKNOWN_PROVIDER_PAYMENT" });
+    const row = await this.call("void", request.idempotencyKey, {
+      operation: "void",
+      requestHash: hashOf([request.providerPaymentId]),
+      providerPaymentId: request.providerPaymentId,
+      outcome: "voided",
+      declineReason: null,
+      amountMinor: authorization.amountMinor,
+      currency: authorization.currency,
+    });
+    return { outcome: "voided", providerPaymentId: row.providerPaymentId };
+  }
+
+  /** One simulated remote call: latency, maybe a failure, the ledger's first answer for the key. */
+  private async call(operation: string, idempotencyKey: string, entry: LedgerRow & { amountMinor: bigint; currency: string }): Promise<LedgerRow> {
+    const work = async (): Promise<LedgerRow> => {
+      await this.networkDelay();
+      const failure = this.random() < this.options.transientErrorRate ? (this.random() < 0.5 ? "before" : "after") : undefined;
+      if (failure === "before") throw new TransientError(`simulated provider: ${operation} failed (connection reset)`, { code: "PROVIDER_UNAVAILABLE" });
+      const row = await this.record(idempotencyKey, entry);
+      if (failure === "after") throw new TransientError(`simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
+      return row;
+    };
+    return withTimeout(work(), this.options.timeoutMs, `simulated provider: ${operation} timed out after ${this.options.timeoutMs} ms`);
+  }
+
+  /** First write wins; a repeated key returns the stored answer, a reused key with other parameters is refused. */
+  private async record(idempotencyKey: string, entry: LedgerRow & { amountMinor: bigint; currency: string }): Promise<LedgerRow> {
+    const { prisma } = this.options;
+    await prisma.providerLedgerEntry.createMany({ data: [{ idempotencyKey, ...entry }], skipDuplicates: true });
+    const stored = await prisma.providerLedgerEntry.findUniqueOrThrow({ where: { idempotencyKey } });
+    if (stored.requestHash !== entry.requestHash || stored.operation !== entry.operation) {
+      throw new PermanentError(`idempotency key ${idempotencyKey} was used before with other parameters`, { code: "IDEMPOTENCY_KEY_REUSED" });
+    }
+    return stored;
+  }
+
+  private async networkDelay(): Promise<void> {
+    const latency = this.options.latencyMs;
+    if (latency > 0) await sleep(latency * (0.5 + this.random()));
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new TransientError(message, { code: "PROVIDER_TIMEOUT" })), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
