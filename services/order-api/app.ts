@@ -15,6 +15,7 @@ import type { PlaceOrderHooks } from "./place-order/place-order.ts";
 import { registerGetOrder } from "./routes/get-order.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerListOrders } from "./routes/list-orders.ts";
+import { registerPaymentWebhook } from "./routes/payment-webhook.ts";
 import { problemSchema } from "./routes/order-schemas.ts";
 import { registerPostOrder } from "./routes/post-order.ts";
 import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
@@ -140,6 +141,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerGetOrder(app, prisma);
   registerObservability(app, options);
   registerListOrders(app, prisma);
+  await registerPaymentWebhook(app, {
+    prisma,
+    secret: config.PAYMENT_WEBHOOK_SECRET,
+    toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+    transactionTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  });
   schedulePurge(app, prisma);
   return app;
 }

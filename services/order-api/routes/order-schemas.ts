@@ -194,6 +194,8 @@ export const problemSchema = {
 /** Problem responses for the OpenAPI document. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
   const responses: Record<number, unknown> = {};
-  for (const status of statuses) responses[status] = { description: "Problem details (application/problem+json)", $ref: "Problem#" };
+  for (const status of statuses) {
+    responses[status] = { description: "RFC 9457 problem details", content: { "application/problem+json": { schema: { $ref: "Problem#" } } } };
+  }
   return responses;
 }

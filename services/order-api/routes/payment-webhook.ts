@@ -1,0 +1,89 @@
+/**
+ * POST /payments/webhook: the payment provider's asynchronous callbacks. The signature is checked over the raw
+ * bytes (so this route parses JSON itself, in its own plugin scope), then the callback is stored once per provider
+ * event id and applied to its payment, or kept for the payment service's reconciler when the payment is not known
+ * yet. Forged, stale or tampered deliveries get a 401 problem.
+ */
+import type { FastifyInstance } from "fastify";
+import type { PrismaClient } from "../../shared/db/index.ts";
+import { defineError } from "../../shared/errors/coded-error.ts";
+import { MalformedJsonError, ValidationError } from "../../shared/errors/http-errors.ts";
+import { parseProviderCallback } from "../../payment/callbacks/provider-callback.ts";
+import { receiveCallback } from "../../payment/callbacks/receive-callback.ts";
+import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from "../../payment/callbacks/webhook-signature.ts";
+import { problemResponses } from "./order-schemas.ts";
+
+export const WebhookUnauthorizedError = defineError({ code: "WEBHOOK_UNAUTHORIZED", status: 401, title: "The webhook is not authentic" });
+
+export interface PaymentWebhookOptions {
+  prisma: PrismaClient;
+  secret: string;
+  toleranceSeconds: number;
+  transactionTimeoutMs: number;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(",") : value;
+}
+
+function parseJson(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody) as unknown;
+  } catch {
+    throw new MalformedJsonError({ detail: "The body is not valid JSON" });
+  }
+}
+
+const receivedSchema = {
+  type: "object",
+  required: ["status"],
+  properties: {
+    status: { type: "string", enum: ["applied", "stored", "duplicate"] },
+    callbackId: { type: "string" },
+  },
+} as const;
+
+export async function registerPaymentWebhook(app: FastifyInstance, options: PaymentWebhookOptions): Promise<void> {
+  await app.register(async (scope) => {
+    // The raw text is what was signed: keep it instead of Fastify's parsed object.
+    scope.removeContentTypeParser("application/json");
+    scope.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+    scope.post<{ Body: string }>(
+      "/payments/webhook",
+      {
+        schema: {
+          tags: ["payments"],
+          summary: "Payment provider callback (HMAC-SHA256 signed)",
+          description:
+            "Signed with HMAC-SHA256 over `<Webhook-Timestamp>.<raw body>` (header `Webhook-Signature: v1=<hex>`); deliveries older or newer than " +
+            "the tolerance, with a wrong signature, or reusing an event id with another body answer 401. Redeliveries are idempotent.",
+          response: {
+            200: { description: "Applied to its payment, or a redelivery of one already received", ...receivedSchema },
+            202: { description: "Stored; applied once its payment is known", ...receivedSchema },
+            ...problemResponses(400, 401, 413, 415, 422, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const rawBody = request.body;
+        const check = verifyWebhookSignature({
+          secret: options.secret,
+          toleranceSeconds: options.toleranceSeconds,
+          rawBody,
+          timestampHeader: headerText(request.headers[WEBHOOK_TIMESTAMP_HEADER]),
+          signatureHeader: headerText(request.headers[WEBHOOK_SIGNATURE_HEADER]),
+        });
+        if (!check.ok) throw new WebhookUnauthorizedError({ detail: `Rejected: ${check.reason}` });
+        const parsed = parseProviderCallback(parseJson(rawBody));
+        if (!parsed.ok) throw new ValidationError({ detail: "The callback does not match the provider's format", errors: parsed.problems });
+        const outcome = await receiveCallback(options.prisma, parsed.callback, { timeoutMs: options.transactionTimeoutMs });
+        if (outcome.kind === "conflict") {
+          throw new WebhookUnauthorizedError({ detail: "Rejected: this event id was received before with another body" });
+        }
+        request.log.info({ provider_event_id: parsed.callback.id, outcome: outcome.kind }, "payment callback received");
+        return reply.code(outcome.kind === "stored" ? 202 : 200).send({ status: outcome.kind, callbackId: outcome.callbackId });
+      },
+    );
+  });
+}
