@@ -6,12 +6,16 @@ const telemetry = startTelemetry({ serviceName: "outbox-relay" });
 const { loadConfig } = await import("../shared/config/load-config.ts");
 const { createLogger } = await import("../shared/logging/create-logger.ts");
 const { assembleRelay } = await import("./relay-setup.ts");
+const { serveProcessMetrics } = await import("../shared/metrics/serve-process-metrics.ts");
+const { exposeRelayMetrics } = await import("./relay-prometheus.ts");
 
 const config = loadConfig();
 const logger = createLogger({ service: "outbox-relay", level: config.LOG_LEVEL });
 
 async function main(): Promise<void> {
   const { relay, metrics } = await assembleRelay(config, logger);
+  const { registry, server: metricsServer } = await serveProcessMetrics(config, "outbox-relay", logger);
+  exposeRelayMetrics(registry, metrics);
   await relay.start();
   logger.info({ shards: config.RELAY_SHARDS, batch_size: config.RELAY_BATCH_SIZE, wakeup: config.RELAY_WAKEUP }, "outbox relay started");
 
@@ -27,6 +31,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_GRACE_MS);
     deadline.unref();
     await relay.stop();
+    await metricsServer.close();
     logger.info({ published_total: metrics.published }, "outbox relay stopped");
     await telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, "telemetry flush failed"));
     process.exit(0);
