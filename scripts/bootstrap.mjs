@@ -32,10 +32,14 @@ function ensureDependencies() {
   const wanted = lockHash();
   if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
   const startedAt = Date.now();
-  console.error("  npm       installing dependencies (npm ci) ...");
-  const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: repo, stdio: "inherit" });
-  if (result.status !== 0) fail("`npm ci` failed: check that the npm registry is reachable (npm ping) and read the output above.");
-  writeFileSync(stamp, `${wanted}\n`);
+  // A fresh clone gets the exact lockfile tree (npm ci); an existing tree is synced in place (npm install), which
+  // does not wipe node_modules under a running dev server or test run.
+  const fresh = !existsSync(path.join(repo, "node_modules"));
+  const args = fresh ? ["ci", "--no-audit", "--no-fund", "--loglevel=error"] : ["install", "--no-audit", "--no-fund", "--loglevel=error"];
+  console.error(`  npm       installing dependencies (npm ${args[0]}) ...`);
+  const result = spawnSync("npm", args, { cwd: repo, stdio: "inherit" });
+  if (result.status !== 0) fail(`\`npm ${args[0]}\` failed: check that the npm registry is reachable (npm ping) and read the output above.`);
+  writeFileSync(stamp, `${lockHash()}\n`); // npm install may have updated the lockfile
   console.error(`  npm       installing dependencies done in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
 }
 
