@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import autocannon, { type AutocannonResult } from "autocannon";
+import autocannon from "autocannon";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
 import { createPrisma, describeDatabaseUrl, type PrismaClient } from "../../services/shared/db/index.ts";
 import { applyMigrations } from "../db/migrate.ts";
@@ -102,6 +102,8 @@ async function runScenario(baseUrl: string, scenario: Scenario, body: () => stri
   });
 }
 
+type AutocannonResult = autocannon.Result;
+
 function summarize(scenario: Scenario, result: AutocannonResult) {
   return {
     scenario: scenario.name,
@@ -111,7 +113,7 @@ function summarize(scenario: Scenario, result: AutocannonResult) {
     requestsPerSecond: Math.round(result.requests.average),
     totalRequests: result.requests.total,
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: Number(result.latency.mean.toFixed(2)) },
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count])),
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0])),
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
