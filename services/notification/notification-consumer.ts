@@ -1,0 +1,54 @@
+import type { ConsumerDefinition, EventEnvelope, EventHandler, HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import type { OrderCancelledPayload, OrderConfirmedPayload, OrderPlacedPayload } from "../shared/events/event-payloads.ts";
+import type { NotificationChannel, NotificationKind, OutgoingNotification } from "./notification-channel.ts";
+
+export const NOTIFICATION_GROUP = "notification";
+
+function money(minor: number, currency: string): string {
+  return `${(minor / 100).toFixed(2)} ${currency}`;
+}
+
+/** The message for each event; pure, so its wording can change without touching delivery. */
+export function composeMessage(kind: NotificationKind, payload: OrderPlacedPayload | OrderConfirmedPayload | OrderCancelledPayload): Pick<OutgoingNotification, "subject" | "text"> {
+  const order = payload.order_id;
+  const total = money(payload.total_minor, payload.currency);
+  if (kind === "RECEIPT") return { subject: `We received your order ${order}`, text: `Thank you. Your order of ${total} is being processed.` };
+  if (kind === "CONFIRMED") return { subject: `Your order ${order} is confirmed`, text: `Payment of ${total} authorized; your items are reserved.` };
+  const reason = "reason" in payload ? payload.reason : "cancelled";
+  return { subject: `Your order ${order} was cancelled`, text: `Your order of ${total} was cancelled (${reason}). You have not been charged.` };
+}
+
+/**
+ * Exactly one notification per event and channel: the row is inserted first (unique (event_id, channel)) inside
+ * the runner's transaction; only when this transaction created it is the channel called, with a key derived
+ * from the event. A failed send rolls the row back and the runner retries.
+ */
+async function notify(
+  channel: NotificationChannel,
+  kind: NotificationKind,
+  event: EventEnvelope<OrderPlacedPayload | OrderConfirmedPayload | OrderCancelledPayload>,
+  ctx: HandlerContext,
+): Promise<void> {
+  const payload = event.payload;
+  const idempotencyKey = `notify:${event.eventId}:${channel.name}`;
+  const created = await ctx.tx.notification.createMany({
+    data: [{ orderId: payload.order_id, eventId: event.eventId, kind, channel: channel.name, recipient: payload.customer_id, idempotencyKey, attempts: 1 }],
+    skipDuplicates: true,
+  });
+  if (created.count === 0) {
+    ctx.logger.info({ kind }, "notification for this event already exists");
+    return;
+  }
+  await channel.send({ idempotencyKey, orderId: payload.order_id, kind, recipient: payload.customer_id, ...composeMessage(kind, payload) });
+  await ctx.tx.notification.update({ where: { idempotencyKey }, data: { status: "SENT", sentAt: new Date() } });
+}
+
+export function notificationConsumer(channel: NotificationChannel): ConsumerDefinition {
+  const on = <E extends "OrderPlaced" | "OrderConfirmed" | "OrderCancelled">(kind: NotificationKind): EventHandler<E> =>
+    (event, ctx) => notify(channel, kind, event, ctx);
+  return {
+    group: NOTIFICATION_GROUP,
+    topics: ["orders"],
+    handlers: { OrderPlaced: on("RECEIPT"), OrderConfirmed: on("CONFIRMED"), OrderCancelled: on("CANCELLED") },
+  };
+}
