@@ -15,6 +15,7 @@ import type { PlaceOrderHooks } from "./place-order/place-order.ts";
 import { registerGetOrder } from "./routes/get-order.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerListOrders } from "./routes/list-orders.ts";
+import { registerListProducts } from "./routes/list-products.ts";
 import { registerPaymentWebhook } from "./routes/payment-webhook.ts";
 import { problemSchema } from "./routes/order-schemas.ts";
 import { registerPostOrder } from "./routes/post-order.ts";
@@ -141,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerGetOrder(app, prisma);
   registerObservability(app, options);
   registerListOrders(app, prisma);
+  registerListProducts(app, prisma);
   await registerPaymentWebhook(app, {
     prisma,
     secret: config.PAYMENT_WEBHOOK_SECRET,
