@@ -9,8 +9,8 @@ import { backoffDelay, sleep, type BackoffPolicy } from "../../outbox-relay/back
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
 import { isDatabaseUnavailable, mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
 import { isEventType, type EventType } from "../events/topic-catalogue.ts";
-import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
-import { createConsumer } from "../kafka/kafka-consumer.ts";
+import { withAdmin } from "../kafka/kafka-admin.ts";
+import { createConsumer, ensureTopicsReady } from "../kafka/kafka-consumer.ts";
 import { createProducer } from "../kafka/kafka-client.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
@@ -77,6 +77,7 @@ export class ConsumerRunner {
   private readonly pauseCounts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<(record: OutcomeRecord) => void>();
+  private readonly pauseListeners = new Set<(topic: string, partition: number) => void>();
   private stopping: Promise<void> | undefined;
   private crashed: ((error: Error) => void) | undefined;
 
@@ -109,6 +110,12 @@ export class ConsumerRunner {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called each time a partition is paused because the database is unavailable. */
+  onPause(listener: (topic: string, partition: number) => void): () => void {
+    this.pauseListeners.add(listener);
+    return () => this.pauseListeners.delete(listener);
+  }
+
   /** Called when kafkajs gives up on the consumer for good (not for retried failures): the process should exit. */
   onFatal(listener: (error: Error) => void): void {
     this.crashed = listener;
@@ -120,7 +127,7 @@ export class ConsumerRunner {
       numPartitions: this.options.topicPartitions,
       replicationFactor: this.options.replicationFactor,
     }));
-    await withAdmin(this.deps.kafka, (admin) => ensureTopics(admin, specs));
+    await withAdmin(this.deps.kafka, (admin) => ensureTopicsReady(admin, specs));
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -196,7 +203,8 @@ export class ConsumerRunner {
     this.pauseCounts.set(key, count);
     const delay = backoffDelay(count, this.options.pauseBackoff);
     const resume = pause();
-    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, delayMs: delay, err: reason }, "database unavailable: partition paused");
+    for (const listener of this.pauseListeners) listener(record.topic, record.partition);
+    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, delayMs: delay, code: errorCodeOf(reason), reason: reason instanceof Error ? reason.message : String(reason) }, "dependency unavailable: partition paused");
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
       if (!this.isStopping) resume();
