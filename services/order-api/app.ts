@@ -17,6 +17,8 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerListOrders } from "./routes/list-orders.ts";
 import { registerListProducts } from "./routes/list-products.ts";
 import { registerPaymentWebhook } from "./routes/payment-webhook.ts";
+import { OrderStatusWatcher } from "./order-wait/order-status-watcher.ts";
+import { registerPreferWait } from "./order-wait/prefer-wait-hook.ts";
 import { problemSchema } from "./routes/order-schemas.ts";
 import { registerPostOrder } from "./routes/post-order.ts";
 import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
@@ -122,6 +124,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerProblemHandling(app);
   const isClosing = registerClosingGuard(app);
   registerTraceparentHeader(app);
+  const watcher = new OrderStatusWatcher({ databaseUrl: config.DATABASE_URL, pollIntervalMs: config.ORDER_WAIT_POLL_INTERVAL_MS, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger });
+  // preClose: waiting requests answer at once (with what they have) instead of holding the shutdown.
+  app.addHook("preClose", async () => watcher.close());
+  registerPreferWait(app, { prisma, watcher, maxSeconds: config.PREFER_WAIT_MAX_SECONDS });
   await registerDocs(app);
 
   registerHealthRoutes(app, {
