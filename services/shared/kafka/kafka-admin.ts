@@ -1,4 +1,8 @@
+import kafkajs from "kafkajs";
 import type { Admin, Kafka } from "kafkajs";
+
+// kafkajs is CommonJS: runtime values come from its default export.
+const { AssignerProtocol } = kafkajs;
 
 /** A topic as the application wants it to exist. */
 export interface TopicSpec {
@@ -35,6 +39,8 @@ export interface GroupMemberDescription {
   memberId: string;
   clientId: string;
   clientHost: string;
+  /** Partitions the group leader assigned to this member, per topic (empty while the group rebalances). */
+  assignment: Array<{ topic: string; partitions: number[] }>;
 }
 
 export interface GroupDescription {
@@ -125,6 +131,16 @@ export async function describeGroups(admin: Admin, groupIds: string[]): Promise<
     groupId,
     state,
     protocol,
-    members: members.map(({ memberId, clientId, clientHost }) => ({ memberId, clientId, clientHost })),
+    members: members.map(({ memberId, clientId, clientHost, memberAssignment }) => ({ memberId, clientId, clientHost, assignment: decodeAssignment(memberAssignment) })),
   }));
+}
+
+/** The consumer protocol's member assignment (what the group leader handed this member); empty when absent. */
+function decodeAssignment(raw: Buffer): Array<{ topic: string; partitions: number[] }> {
+  if (raw.length === 0) return [];
+  const decoded = AssignerProtocol.MemberAssignment.decode(raw);
+  if (!decoded) return [];
+  return Object.entries(decoded.assignment)
+    .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+    .sort((a, b) => a.topic.localeCompare(b.topic));
 }
