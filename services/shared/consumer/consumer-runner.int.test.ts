@@ -138,7 +138,7 @@ describe("consumer runner", () => {
     await first.stop();
     expect(await effects(events.map((e) => e.order_id))).toBe(40);
 
-    await withAdmin(bench.clients.kafka, (admin) => resetGroupOffsetsToEarliest(admin, definition.group, bench.topic("orders")));
+    await withAdmin(bench.clients.kafka, (admin) => resetGroupOffsetsToEarliest(admin, first.runner.groupId, bench.topic("orders")));
     const replay = await bench.startRunner(definition);
     const outcomes = await replay.waitForOutcomes(40, 30_000);
     expect(outcomes.every((o) => o.outcome === "duplicate")).toBe(true);

@@ -88,12 +88,19 @@ export class ConsumerRunner {
   ) {
     this.log = deps.logger.child({ consumerGroup: definition.group });
     this.consumer = createConsumer(deps.kafka, {
-      groupId: definition.group,
+      // TOPIC_PREFIX also prefixes the Kafka group id, so environments (and test files) sharing a broker never
+      // share a group. The inbox key stays the logical group name.
+      groupId: this.groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
     });
     this.producer = createProducer(deps.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /** The Kafka consumer group id: the logical group with TOPIC_PREFIX. */
+  get groupId(): string {
+    return this.options.topicName(this.definition.group);
   }
 
   get dlqTopic(): string {
