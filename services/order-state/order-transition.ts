@@ -1,0 +1,33 @@
+import type { HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import type { OrderDecision } from "./order-outcomes.ts";
+
+interface DecidedOrder {
+  customer_id: string;
+  total_minor: bigint;
+  currency: string;
+}
+
+/**
+ * Moves a PENDING order to its final state, records the history row and emits OrderConfirmed / OrderCancelled
+ * (the latter makes inventory release and payment void). The status guard means a late or repeated outcome can
+ * never flip a terminal order: the update then matches no row and nothing is emitted.
+ */
+export async function applyDecision(ctx: HandlerContext, orderId: string, decision: OrderDecision): Promise<void> {
+  if (decision.kind === "wait") return;
+  const status = decision.kind === "confirm" ? "CONFIRMED" : "CANCELLED";
+  const reason = decision.kind === "cancel" ? decision.reason : null;
+  const rows = await ctx.tx.$queryRaw<DecidedOrder[]>`
+    UPDATE orders SET status = ${status}::order_status, cancel_reason = ${reason}, updated_at = now()
+     WHERE id = ${orderId}::uuid AND status = 'PENDING'
+    RETURNING customer_id, total_minor, currency`;
+  const order = rows[0];
+  if (!order) {
+    ctx.logger.info({ decision: decision.kind }, "order is not PENDING (already decided or unknown); nothing to do");
+    return;
+  }
+  await ctx.tx.$executeRaw`INSERT INTO order_status_history (order_id, status, reason) VALUES (${orderId}::uuid, ${status}::order_status, ${reason})`;
+  const common = { customer_id: order.customer_id, total_minor: Number(order.total_minor), currency: order.currency };
+  if (decision.kind === "confirm") await ctx.emit("OrderConfirmed", orderId, common);
+  else await ctx.emit("OrderCancelled", orderId, { ...common, reason: decision.reason });
+  ctx.logger.info({ status, reason }, "order decided");
+}
