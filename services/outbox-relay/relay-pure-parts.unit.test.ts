@@ -135,3 +135,16 @@ describe("wake signal", () => {
     expect(Date.now() - started).toBeLessThan(100);
   });
 });
+
+describe("test kit's partitioner", () => {
+  it("matches Kafka's murmur2 reference values", async () => {
+    const { murmur2, defaultPartition } = await import("./test-support/relay-test-kit.ts");
+    // Values from the Java client's UtilsTest.testMurmur2.
+    expect(murmur2(Buffer.from("21"))).toBe(-973932308);
+    expect(murmur2(Buffer.from("foobar"))).toBe(-790332482);
+    expect(murmur2(Buffer.from("a-little-bit-long-string"))).toBe(-985981536);
+    expect(murmur2(Buffer.from("a-little-bit-longer-string"))).toBe(-1486304829);
+    expect(murmur2(Buffer.from("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"))).toBe(-58897971);
+    expect(defaultPartition("foobar", 6)).toBe((-790332482 & 0x7fffffff) % 6);
+  });
+});

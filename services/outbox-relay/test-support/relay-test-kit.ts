@@ -96,7 +96,9 @@ export interface ConsumedRecord {
 /** A plain consumer (own group, from the beginning) that collects every record of the topics. */
 export async function startCollector(kafka: Kafka, topics: string[]) {
   const records: ConsumedRecord[] = [];
-  const consumer = kafka.consumer({ groupId: `relay-test-${randomUUID()}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const consumer = kafka.consumer({ groupId: `relay-test-${randomUUID()}`, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 20 } });
+  const crashes: string[] = [];
+  consumer.on(consumer.events.CRASH, (event) => crashes.push(`${String(event.payload.error)} (restart: ${String(event.payload.restart)})`));
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
@@ -108,15 +110,31 @@ export async function startCollector(kafka: Kafka, topics: string[]) {
   });
   return {
     records,
+    crashes,
     async waitFor(predicate: (records: ConsumedRecord[]) => boolean, timeoutMs: number, what: string): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(records)) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${records.length} records)`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${records.length} records; consumer crashes: ${crashes.join("; ") || "none"})`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
     stop: () => consumer.disconnect(),
   };
+}
+
+/**
+ * A collector whose group join worked: right after a broker restart the group coordinator is still loading and a
+ * fresh consumer can crash and stall, so retry (bounded) until one reads the topic's first records cleanly.
+ */
+export async function startCollectorWhenReady(kafka: Kafka, topics: string[], attempts = 6): Promise<Awaited<ReturnType<typeof startCollector>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    const collector = await startCollector(kafka, topics);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && collector.records.length === 0 && collector.crashes.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (collector.records.length > 0 && collector.crashes.length === 0) return collector;
+    await collector.stop();
+    if (attempt >= attempts) throw new Error(`no consumer could read ${topics.join(", ")} after ${attempts} attempts: ${collector.crashes.join("; ") || "no records"}`);
+  }
 }
 
 /** Polls until `check` is true or the bound passes. */
@@ -142,17 +160,14 @@ export function murmur2(data: Buffer): number {
     h = Math.imul(h, m);
     h ^= k;
   }
+  // The tail bytes, as Java's switch with fall-through does (written without fall-through for the type checker).
   const tail = length4 * 4;
-  switch (data.length % 4) {
-    case 3:
-      h ^= (data[tail + 2]! & 0xff) << 16;
-    // falls through
-    case 2:
-      h ^= (data[tail + 1]! & 0xff) << 8;
-    // falls through
-    case 1:
-      h ^= data[tail]! & 0xff;
-      h = Math.imul(h, m);
+  const rest = data.length % 4;
+  if (rest >= 3) h ^= (data[tail + 2]! & 0xff) << 16;
+  if (rest >= 2) h ^= (data[tail + 1]! & 0xff) << 8;
+  if (rest >= 1) {
+    h ^= data[tail]! & 0xff;
+    h = Math.imul(h, m);
   }
   h ^= h >>> 13;
   h = Math.imul(h, m);
