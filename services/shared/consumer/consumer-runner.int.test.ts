@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TcpProxy } from "../../order-api/test-support/tcp-proxy.ts";
 import { TEST_DATABASE_URL } from "../../outbox-relay/test-support/relay-test-kit.ts";
 import { resetGroupOffsetsToEarliest } from "../kafka/kafka-consumer.ts";
-import { withAdmin } from "../kafka/kafka-admin.ts";
+import { describeGroups, fetchGroupOffsets, withAdmin } from "../kafka/kafka-admin.ts";
 import { PermanentError, type ConsumerDefinition } from "./consumer-handler.ts";
 import { DLQ_HEADERS } from "./dead-letter.ts";
 import { ConsumerTestBench, waitUntil } from "./test-support/consumer-test-kit.ts";
@@ -169,5 +169,39 @@ describe("consumer runner", () => {
       await proxy.stop();
       await dlq.stop();
     }
+  });
+
+  it("stop() finishes the in-flight message, commits its offset and leaves the group within the grace period", async () => {
+    let entered!: () => void;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    const definition = confirmingGroup(new Map());
+    const slow = definition.handlers.OrderPlaced!;
+    const [event] = placed(1);
+    const runner = await bench.startRunner({
+      ...definition,
+      handlers: {
+        OrderPlaced: async (envelope, ctx) => {
+          entered();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          await slow(envelope, ctx);
+        },
+      },
+    });
+    await bench.publish("OrderPlaced", event!);
+    await inFlight;
+    const stopping = Date.now();
+    await runner.stop();
+    const took = Date.now() - stopping;
+
+    expect(took).toBeLessThan(bench.config.SHUTDOWN_GRACE_MS);
+    expect(runner.outcomes).toMatchObject([{ outcome: "processed", eventId: event!.event_id }]);
+    expect(await effects([event!.order_id])).toBe(1);
+    const { committed, group } = await withAdmin(bench.clients.kafka, async (admin) => ({
+      committed: await fetchGroupOffsets(admin, runner.runner.groupId, [bench.topic("orders")]),
+      group: (await describeGroups(admin, [runner.runner.groupId]))[0],
+    }));
+    const partition = runner.outcomes[0]!.partition;
+    expect(committed.find((c) => c.partition === partition)?.offset).toBe(Number(runner.outcomes[0]!.offset) + 1);
+    expect(group).toMatchObject({ state: "Empty", members: [] });
   });
 });

@@ -225,7 +225,7 @@ export class ConsumerRunner {
     let failure: Failure | undefined;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const done = await withSpanContext(context, () => this.processOnce(record, attempt, span, context));
+        const done = await this.keepingHeartbeats(heartbeat, () => withSpanContext(context, () => this.processOnce(record, attempt, span, context)));
         endProcessSpan(span, done.outcome);
         return { kind: "done", record: done };
       } catch (error) {
@@ -290,6 +290,20 @@ export class ConsumerRunner {
     );
     endProcessSpan(span, "dead-lettered", failure.error);
     return { kind: "done", record: { topic: record.topic, partition: record.partition, offset: record.offset, attempts: failure.attempts, outcome: "dead-lettered" } };
+  }
+
+  /**
+   * kafkajs heartbeats only when asked: a slow handler (a payment provider call) must not get the member thrown
+   * out of the group mid-message. A failed heartbeat here (e.g. a rebalance started) is ignored: the heartbeat
+   * after the message reports it to kafkajs, which then rejoins.
+   */
+  private async keepingHeartbeats<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => void heartbeat().catch(() => undefined), this.options.heartbeatIntervalMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Backoff that keeps the group membership alive (a retrying member must not be kicked out mid-wait). */
