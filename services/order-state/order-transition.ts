@@ -1,10 +1,13 @@
 import type { HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import type { OrderDecision } from "./order-outcomes.ts";
+import { processRegistry } from "../shared/metrics/metrics-registry.ts";
+import { recordOrderTerminal } from "../shared/metrics/orderflow-metrics.ts";
 
 interface DecidedOrder {
   customer_id: string;
   total_minor: bigint;
   currency: string;
+  created_at: Date;
 }
 
 /**
@@ -19,7 +22,7 @@ export async function applyDecision(ctx: HandlerContext, orderId: string, decisi
   const rows = await ctx.tx.$queryRaw<DecidedOrder[]>`
     UPDATE orders SET status = ${status}::order_status, cancel_reason = ${reason}, updated_at = now()
      WHERE id = ${orderId}::uuid AND status = 'PENDING'
-    RETURNING customer_id, total_minor, currency`;
+    RETURNING customer_id, total_minor, currency, created_at`;
   const order = rows[0];
   if (!order) {
     ctx.logger.info({ decision: decision.kind }, "order is not PENDING (already decided or unknown); nothing to do");
@@ -29,5 +32,6 @@ export async function applyDecision(ctx: HandlerContext, orderId: string, decisi
   const common = { customer_id: order.customer_id, total_minor: Number(order.total_minor), currency: order.currency };
   if (decision.kind === "confirm") await ctx.emit("OrderConfirmed", orderId, common);
   else await ctx.emit("OrderCancelled", orderId, { ...common, reason: decision.reason });
+  recordOrderTerminal(processRegistry("order-state"), status, order.created_at);
   ctx.logger.info({ status, reason }, "order decided");
 }

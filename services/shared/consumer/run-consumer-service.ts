@@ -12,6 +12,8 @@ import { createLogger } from "../logging/create-logger.ts";
 import type { Telemetry } from "../telemetry/start-telemetry.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { createConsumerClients, createRunner, type ConsumerClients } from "./consumer-setup.ts";
+import { countRunnerOutcomes, timedDefinition } from "../metrics/consumer-runner-metrics.ts";
+import { serveProcessMetrics } from "../metrics/serve-process-metrics.ts";
 
 /** Something a service runs beside its consumer (a periodic job, a small HTTP endpoint), stopped before it. */
 export interface ServiceExtension {
@@ -30,7 +32,9 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
   const config = loadConfig();
   const logger = createLogger({ service: options.serviceName, level: config.LOG_LEVEL });
   const clients = createConsumerClients(config, logger, options.serviceName);
-  const runner = createRunner(options.definition, clients);
+  const metrics = await serveProcessMetrics(config, options.serviceName, logger);
+  const runner = createRunner(timedDefinition(options.definition, metrics.registry), clients);
+  countRunnerOutcomes(runner, options.definition.group, metrics.registry);
   const started: Array<{ name: string; stop(): Promise<void> }> = [];
 
   let stopping = false;
@@ -46,6 +50,7 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
     deadline.unref();
     for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
     await runner.stop();
+    await metrics.server.close();
     await clients.prisma.$disconnect().catch(() => undefined);
     await options.telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, "telemetry flush failed"));
     process.exit(exitCode);
