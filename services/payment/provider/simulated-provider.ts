@@ -90,7 +90,7 @@ export class SimulatedPaymentProvider implements PaymentGateway {
     const work = async (): Promise<LedgerRow> => {
       await this.networkDelay();
       const failure = this.random() < this.options.transientErrorRate ? (this.random() < 0.5 ? "before" : "after") : undefined;
-      if (failure === "before") throw new TransientError(`simulated provider: ${operation} failed (connection reset)`, { code: "PROVIDER_UNAVAILABLE" });
+      if (failure === "before") throw new TransientError(`simulated provider: ${operation} failed (the provider answered 503)`, { code: "PROVIDER_UNAVAILABLE" });
       const row = await this.record(idempotencyKey, entry);
       if (failure === "after") throw new TransientError(`simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
       return row;
