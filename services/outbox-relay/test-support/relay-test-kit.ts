@@ -17,8 +17,8 @@ export function testConfig(prefix: string, extra: Record<string, string> = {}): 
   return loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, TOPIC_PREFIX: prefix, LOG_LEVEL: "warn", ...extra });
 }
 
-export function testPool(): pg.Pool {
-  return new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000, statement_timeout: 60_000 });
+export function testPool(max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: TEST_DATABASE_URL, max, connectionTimeoutMillis: 5_000, statement_timeout: 60_000 });
 }
 
 export function testKafka(config: AppConfig): Kafka {
