@@ -15,7 +15,7 @@ export interface ServiceProcessOptions {
 }
 
 /**
- * One service instance as a child process (`tsx services/<name>/main.ts`): its JSON log lines are parsed and kept
+ * One service instance as a child process (`node --import tsx services/<name>/main.ts`): its JSON log lines are parsed and kept
  * (bounded) so tests can wait on them, and written whole to <logDir>/<label>.log for diagnosis.
  */
 export class ServiceProcess {
@@ -27,7 +27,9 @@ export class ServiceProcess {
   constructor(readonly options: ServiceProcessOptions) {
     mkdirSync(options.logDir, { recursive: true });
     this.logFile = createWriteStream(path.join(options.logDir, `${options.label}.log`));
-    this.child = spawn(path.join(options.repo, "node_modules", ".bin", "tsx"), [path.join("services", options.service, "main.ts")], {
+    // node --import tsx, not the tsx CLI: the CLI runs the service in a child process of its own, so a SIGKILL
+    // meant to crash the service would only kill the wrapper and leave the service running.
+    this.child = spawn(process.execPath, ["--import", "tsx", path.join("services", options.service, "main.ts")], {
       cwd: options.repo,
       env: { ...options.env, SERVICE_INSTANCE: options.label },
       stdio: ["ignore", "pipe", "pipe"],
