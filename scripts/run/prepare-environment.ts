@@ -2,6 +2,7 @@ import type { StackContext } from "../stack/context.ts";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
 import { ensurePrismaClient } from "../db/generate.ts";
 import { applyMigrations, resetDatabase } from "../db/migrate.ts";
+import { ensureChromium } from "./ensure-chromium.ts";
 
 /** Environment of `npm start`: the dev database, unprefixed topics. Explicit variables win. */
 export function devEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -52,4 +53,6 @@ export async function prepareEnvironment(ctx: StackContext, env: NodeJS.ProcessE
   if (options.resetDatabase) await ctx.step("postgres", "resetting the test database", () => resetDatabase(config.DATABASE_URL));
   await ctx.step("postgres", "applying migrations", () => applyMigrations(config.DATABASE_URL));
   if (options.seedWhenEmpty) await seedIfEmpty(ctx, config.DATABASE_URL);
+  // Only the tests drive a browser (live page e2e); skipped when /usr/bin/chromium exists.
+  if (env.NODE_ENV === "test") await ensureChromium(ctx);
 }

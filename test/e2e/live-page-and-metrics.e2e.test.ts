@@ -50,7 +50,7 @@ describe("live page and /metrics on the running pipeline", () => {
     const row = page.locator(`#orders tr[data-order-id="${orderId}"]`);
     await row.locator("td.status-CONFIRMED").waitFor({ timeout: 20_000 });
     expect(await row.locator("td").nth(2).textContent()).toBe("84.00 EUR");
-    const links = await row.locator("a").evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+    const links = await row.locator("a").evaluateAll((anchors) => anchors.map((a) => (a as unknown as { href: string }).href));
     expect(links).toEqual([`${pipeline.config.JAEGER_QUERY_URL}/trace/${traceId}`, `${pipeline.config.JAEGER_QUERY_URL}/api/traces/${traceId}`]);
     expect(Number(await page.locator("#placed").textContent())).toBeGreaterThanOrEqual(1);
     await page.locator("#groups h2", { hasText: "notification" }).waitFor({ timeout: 10_000 });
