@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "int",
+          setupFiles: ["test/support/isolate-test-file.ts"],
           include: ["services/**/*.int.test.ts", "scripts/**/*.int.test.ts", "test/**/*.int.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -18,6 +19,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          setupFiles: ["test/support/isolate-test-file.ts"],
           include: ["services/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
