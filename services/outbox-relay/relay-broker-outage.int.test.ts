@@ -5,8 +5,10 @@ import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import {
   deleteKeys, insertOutbox, makeEvents, orderViolations, startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
+  useIsolatedDatabase,
 } from "./test-support/relay-test-kit.ts";
 
+const database = await useIsolatedDatabase("outage");
 const prefix = uniquePrefix("relay-outage");
 const config = testConfig(prefix);
 const pool = testPool();
@@ -35,6 +37,7 @@ afterAll(async () => {
   await assembly?.relay.stop();
   await deleteKeys(pool, keys);
   await pool.end();
+  await database.drop();
 });
 
 describe("Kafka outage", () => {

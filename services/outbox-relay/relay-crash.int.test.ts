@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
 import {
-  deleteKeys, insertOutbox, makeEvents, orderViolations, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, TEST_DATABASE_URL,
+  deleteKeys, insertOutbox, makeEvents, orderViolations, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
+  useIsolatedDatabase,
 } from "./test-support/relay-test-kit.ts";
 
+const database = await useIsolatedDatabase("crash");
 const prefix = uniquePrefix("relay-crash");
 const config = testConfig(prefix);
 const pool = testPool();
@@ -21,12 +23,13 @@ afterAll(async () => {
   await Promise.all(relays.map((relay) => relay.stop()));
   await deleteKeys(pool, keys);
   await pool.end();
+  await database.drop();
 });
 
 describe("relay killed mid-batch", () => {
   it("loses nothing after SIGKILL and restart; duplicates are only the rows that were in flight", async () => {
     const outboxIds = await insertOutbox(pool, events);
-    const env = { DATABASE_URL: TEST_DATABASE_URL, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: String(BATCH) };
+    const env = { DATABASE_URL: database.url, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: String(BATCH) };
     const first = spawnRelay(env);
     relays.push(first);
     await waitUntil(async () => (await publishedEventIds()).size >= 3_000, 60_000, "the first relay to publish a few batches", 20);

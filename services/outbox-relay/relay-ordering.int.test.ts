@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
 import {
-  deleteKeys, insertOutbox, makeEvents, orderViolations, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, TEST_DATABASE_URL,
+  deleteKeys, insertOutbox, makeEvents, orderViolations, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
+  useIsolatedDatabase,
 } from "./test-support/relay-test-kit.ts";
 
+const database = await useIsolatedDatabase("order");
 const prefix = uniquePrefix("relay-order");
 const config = testConfig(prefix);
 const pool = testPool();
@@ -14,11 +16,12 @@ afterAll(async () => {
   await Promise.all(relays.map((relay) => relay.stop()));
   await deleteKeys(pool, events.map((e) => e.key));
   await pool.end();
+  await database.drop();
 });
 
 describe("three relays at once", () => {
   it("publish 500 orders x 5 events with every order's events in outbox order", async () => {
-    const env = { DATABASE_URL: TEST_DATABASE_URL, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: "50", RELAY_POLL_INTERVAL_MS: "20" };
+    const env = { DATABASE_URL: database.url, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: "50", RELAY_POLL_INTERVAL_MS: "20" };
     for (let i = 0; i < 3; i += 1) relays.push(spawnRelay(env));
     await Promise.all(relays.map((relay) => relay.waitForLog("outbox relay started", 60_000)));
     const collector = await startCollector(testKafka(config), [`${prefix}orders`]);

@@ -6,8 +6,10 @@ import type { OutboxRelay } from "./outbox-relay.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import {
   defaultPartition, deleteKeys, insertOutbox, makeEvents, orderPlacedPayload, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
+  useIsolatedDatabase,
 } from "./test-support/relay-test-kit.ts";
 
+const database = await useIsolatedDatabase("relay");
 const prefix = uniquePrefix("relay");
 const config = testConfig(prefix);
 const pool = testPool();
@@ -29,6 +31,7 @@ afterAll(async () => {
   await collector?.stop();
   await deleteKeys(pool, keys);
   await pool.end();
+  await database.drop();
 });
 
 describe("outbox relay", () => {

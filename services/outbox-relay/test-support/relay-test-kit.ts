@@ -7,7 +7,47 @@ import { loadConfig } from "../../shared/config/load-config.ts";
 import { createKafka, parseBrokers } from "../../shared/kafka/kafka-client.ts";
 import type { Kafka } from "../../shared/kafka/kafka-types.ts";
 
-export const TEST_DATABASE_URL = process.env.DATABASE_URL || "postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test";
+const BASE_DATABASE_URL = process.env.DATABASE_URL || "postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test";
+
+/**
+ * The database this test file works in. A relay publishes every row of its outbox table whatever TOPIC_PREFIX it
+ * has, so a relay of another test (or another developer's e2e run) on the same database would publish this file's
+ * rows to its own topics. Each relay test file therefore gets a fresh, migrated database of its own.
+ */
+export let TEST_DATABASE_URL = BASE_DATABASE_URL;
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function useIsolatedDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = `${new URL(BASE_DATABASE_URL).pathname.slice(1)}_${name.replace(/[^a-z0-9]/g, "_")}_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: BASE_DATABASE_URL, connectionTimeoutMillis: 5_000 });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(BASE_DATABASE_URL, database);
+  const { applyMigrations } = await import("../../../scripts/db/migrate.ts");
+  await applyMigrations(url, { log: () => undefined });
+  TEST_DATABASE_URL = url;
+  return {
+    url,
+    async drop() {
+      const client = new pg.Client({ connectionString: BASE_DATABASE_URL, connectionTimeoutMillis: 5_000 });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
 
 export function uniquePrefix(name: string): string {
   return `test.${name}-${randomUUID().slice(0, 8)}.`;
