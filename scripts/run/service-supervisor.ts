@@ -33,8 +33,8 @@ export class ServiceSupervisor {
   }
 
   private spawnInstance(service: string, label: string, restarts: number): void {
-    const tsx = path.join(this.repo, "node_modules", ".bin", "tsx");
-    const child = spawn(tsx, [path.join(this.repo, "services", service, "main.ts")], {
+    // node --import tsx, not the tsx binary: tsx runs the script in a grandchild that a SIGKILL would orphan.
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(this.repo, "services", service, "main.ts")], {
       cwd: this.repo,
       env: { ...this.env, SERVICE_INSTANCE: label },
       stdio: ["ignore", "pipe", "pipe"],
