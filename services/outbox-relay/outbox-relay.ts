@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "../shared/logging/create-logger.ts";
-import { backoffDelay, sleep, type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffDelay, sleep, type BackoffPolicy, DEFAULT_BACKOFF } from "../shared/resilience/backoff.ts";
 import { planBatch, type EncodeFailure, type OutboxRow } from "./batch-plan.ts";
 import type { KafkaPublisher } from "./kafka-publisher.ts";
 import type { RelayMetrics } from "./relay-metrics.ts";

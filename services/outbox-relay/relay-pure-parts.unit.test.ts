@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, sleep } from "./backoff.ts";
+import { backoffDelay, sleep } from "../shared/resilience/backoff.ts";
 import { PermanentEncodeError, planBatch, type OutboxRow } from "./batch-plan.ts";
 import { RelayMetrics } from "./relay-metrics.ts";
 import { fairShare, planOwnership, shardOfKey } from "./shard-assignment.ts";

@@ -5,7 +5,7 @@
  * partition (never dead-letters) and resumes with bounded backoff. See consumer-handler.ts for the handler side.
  */
 import type { Context, Span } from "@opentelemetry/api";
-import { backoffDelay, sleep, type BackoffPolicy } from "../../outbox-relay/backoff.ts";
+import { backoffDelay, sleep, type BackoffPolicy } from "../resilience/backoff.ts";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
 import { isDatabaseUnavailable, mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
 import { isEventType, type EventType } from "../events/topic-catalogue.ts";
