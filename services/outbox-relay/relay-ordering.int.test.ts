@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { SHARD_LOCK_NAMESPACE } from "./relay-sql.ts";
 import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
 import {
   deleteKeys, insertOutbox, makeEvents, orderViolations, startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
@@ -24,6 +25,16 @@ describe("three relays at once", () => {
     const env = { DATABASE_URL: database.url, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: "50", RELAY_POLL_INTERVAL_MS: "20" };
     for (let i = 0; i < 3; i += 1) relays.push(spawnRelay(env));
     await Promise.all(relays.map((relay) => relay.waitForLog("outbox relay started", 60_000)));
+    // "Every relay took part" needs the shards split first: rebalancing runs every 2 s, and under load the first
+    // relay could otherwise drain the whole backlog before the others get their share.
+    await waitUntil(async () => {
+      const { rows } = await pool.query<{ owners: string }>(
+        `SELECT count(DISTINCT l.pid) AS owners FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int::oid AND l.objsubid = 2 AND d.datname = $2`,
+        [SHARD_LOCK_NAMESPACE, new URL(database.url).pathname.slice(1)],
+      );
+      return rows[0]?.owners === "3";
+    }, 30_000, "three relays each holding shards");
     const collector = await startCollector(testKafka(config), [`${prefix}orders`]);
     try {
       // Inserted while the relays run, in chunks, so claims interleave with inserts and with shard rebalancing.
