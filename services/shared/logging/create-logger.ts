@@ -23,6 +23,19 @@ function traceFields(): Record<string, string> {
   return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}`.slice(-2) };
 }
 
+/**
+ * pino's error serializer copies every enumerable property; pg attaches its whole `client` (connection state,
+ * type tables) to socket errors, which turned one warning into kilobytes. Keep the error, drop live objects.
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  if (serialized && typeof serialized === "object") {
+    delete serialized.client;
+    delete serialized.connection;
+  }
+  return serialized;
+}
+
 /** JSON lines (pino) with ISO timestamps, the service name and the current trace; secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -32,6 +45,7 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
+      serializers: { err: serializeError },
       redact: {
         paths: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.DATABASE_URL", "databaseUrl"],
         censor: "[redacted]",

@@ -23,4 +23,14 @@ describe("createLogger", () => {
     expect(typeof line?.time).toBe("string");
     expect(JSON.stringify(line)).not.toContain("Bearer x");
   });
+
+  it("logs an error's message and code but not the live objects pg attaches to it", () => {
+    const out = capture();
+    const logger = createLogger({ service: "runner", destination: out.stream });
+    const error = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET", client: { huge: "x".repeat(5000) } });
+    logger.warn({ err: error }, "idle database connection failed");
+    const [line] = out.lines();
+    expect(line?.err).toMatchObject({ type: "Error", message: "read ECONNRESET", code: "ECONNRESET" });
+    expect(JSON.stringify(line)).not.toContain("xxxxx");
+  });
 });
