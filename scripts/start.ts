@@ -7,6 +7,7 @@ import { stackUp } from "./stack/stack-manager.ts";
 import { discoverServices } from "./run/discover-services.ts";
 import { prepareEnvironment, devEnvironment } from "./run/prepare-environment.ts";
 import { ServiceSupervisor } from "./run/service-supervisor.ts";
+import { fetchWithTimeout, waitUntil } from "./stack/process.ts";
 import { loadConfig } from "../services/shared/config/load-config.ts";
 
 async function main(): Promise<void> {
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   const supervisor = new ServiceSupervisor(ctx.paths.repo, env);
   supervisor.start(services.map((name) => ({ name, instances: 1 })));
   const api = `http://${config.API_HOST}:${config.API_PORT}`;
+  await waitUntil("order-api", "ready", async () => (await fetchWithTimeout(`${api}/readyz`, 2000)).ok, { timeoutMs: 90_000, intervalMs: 500 }).catch(
+    (error: unknown) => console.error(`warning: ${error instanceof Error ? error.message : String(error)}; see the [order-api#1] lines above`),
+  );
   console.log(`
 Orderflow is running (${services.join(", ") || "no services yet"}).
   API            ${api}
