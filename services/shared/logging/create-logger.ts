@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import { pino, stdSerializers, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 
 export type { Logger } from "pino";
 
@@ -28,7 +28,7 @@ function traceFields(): Record<string, string> {
  * type tables) to socket errors, which turned one warning into kilobytes. Keep the error, drop live objects.
  */
 function serializeError(error: unknown): unknown {
-  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  const serialized = stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
   if (serialized && typeof serialized === "object") {
     delete serialized.client;
     delete serialized.connection;
