@@ -1,7 +1,7 @@
 import { createSchemaRegistry, type SchemaRegistry } from "../avro/schema-registry.ts";
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
-import { createPrisma, type PrismaClient } from "../db/index.ts";
+import { prismaFromConfig, type PrismaClient } from "../db/index.ts";
 import { createKafka, parseBrokers } from "../kafka/kafka-client.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
@@ -36,13 +36,7 @@ export interface ConsumerClients {
 }
 
 export function createConsumerClients(config: AppConfig, logger: Logger, clientId: string): ConsumerClients {
-  const prisma = createPrisma(config.DATABASE_URL, {
-    poolSize: config.DATABASE_POOL_SIZE,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    applicationName: clientId,
-    onPoolError: (error) => logger.warn({ err: error }, "idle database connection failed"),
-  });
+  const prisma = prismaFromConfig(config, clientId, logger);
   const kafka = createKafka({
     brokers: parseBrokers(config.KAFKA_BROKERS),
     clientId: `${config.KAFKA_CLIENT_ID}-${clientId}`,

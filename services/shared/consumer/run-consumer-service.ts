@@ -14,6 +14,7 @@ import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { createConsumerClients, createRunner, type ConsumerClients } from "./consumer-setup.ts";
 import { countRunnerOutcomes, timedDefinition } from "../metrics/consumer-runner-metrics.ts";
 import { serveProcessMetrics } from "../metrics/serve-process-metrics.ts";
+import { installGracefulShutdown } from "../lifecycle/graceful-shutdown.ts";
 
 /** Something a service runs beside its consumer (a periodic job, a small HTTP endpoint), stopped before it. */
 export interface ServiceExtension {
@@ -37,26 +38,17 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
   countRunnerOutcomes(runner, options.definition.group, metrics.registry);
   const started: Array<{ name: string; stop(): Promise<void> }> = [];
 
-  let stopping = false;
-  const shutdown = async (reason: string, exitCode: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, "stopping: finishing the in-flight message, committing, leaving the group");
-    // A hung dependency must not keep the process alive past the grace period.
-    const deadline = setTimeout(() => {
-      logger.error({ grace_ms: config.SHUTDOWN_GRACE_MS }, "shutdown grace period exceeded; exiting");
-      process.exit(1);
-    }, config.SHUTDOWN_GRACE_MS + 2_000);
-    deadline.unref();
-    for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
-    await runner.stop();
-    await metrics.server.close();
-    await clients.prisma.$disconnect().catch(() => undefined);
-    await options.telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, "telemetry flush failed"));
-    process.exit(exitCode);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM", 0));
-  process.on("SIGINT", () => void shutdown("SIGINT", 0));
+  const shutdown = installGracefulShutdown({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS + 2_000,
+    telemetry: options.telemetry,
+    stop: async () => {
+      for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
+      await runner.stop(); // finishes the in-flight message, commits, leaves the group
+      await metrics.server.close();
+      await clients.prisma.$disconnect().catch(() => undefined);
+    },
+  });
   runner.onFatal((error) => {
     logger.fatal({ err: error }, "consumer stopped for good");
     void shutdown("consumer crash", 1);

@@ -1,5 +1,6 @@
 // The database layer's public surface: import from here, not from ./generated (generated, git-ignored).
 export { createPrisma, PRISMA_DEFAULTS, type PrismaOptions } from "./create-prisma.ts";
+export { prismaFromConfig } from "./prisma-from-config.ts";
 export {
   DatabaseUnavailableError,
   connectionFailureCode,
