@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -149,5 +149,25 @@ describe("migrations through the WASM schema engine", () => {
     expect(await applyMigrations(databaseUrl, { ...quiet, migrationsDir })).toEqual(["20990101000000_add_product_weight"]);
     const columns = await query("SELECT 1 FROM information_schema.columns WHERE table_name = 'products' AND column_name = 'weight_grams'");
     expect(columns).toHaveLength(1);
+  });
+
+  it("applies a migration whose function body contains semicolons as one atomic script", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "orderflow-plpgsql-migration-"));
+    cpSync(dbPaths.migrations, work, { recursive: true });
+    const dir = path.join(work, "20990102000000_plpgsql_body");
+    const sql = [
+      "-- a comment; with a semicolon",
+      "CREATE FUNCTION orderflow_semicolons() RETURNS text LANGUAGE plpgsql AS $$",
+      "BEGIN",
+      "  PERFORM 1;",
+      "  RETURN 'a;b';",
+      "END;",
+      "$$;",
+    ].join("\n");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "migration.sql"), sql);
+    expect(await applyMigrations(databaseUrl, { ...quiet, migrationsDir: work })).toContain("20990102000000_plpgsql_body");
+    const rows = await query<{ v: string }>("SELECT orderflow_semicolons() AS v");
+    expect(rows[0]?.v).toBe("a;b");
   });
 });

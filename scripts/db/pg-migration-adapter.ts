@@ -94,7 +94,24 @@ function reportInternalCharColumns<Q extends SqlQueryable>(queryable: Q): Q {
   return queryable;
 }
 
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script by splitting it at every ";", which breaks function bodies
+ * ($$ ... ; ... $$), string literals and comments. PostgreSQL takes the whole script as one simple query, which
+ * also makes it atomic: a failing migration leaves nothing half-applied.
+ */
+function wholeScriptExecution(adapter: SqlDriverAdapter): void {
+  const internals = adapter as unknown as { client: { query(sql: string): Promise<unknown> }; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await internals.client.query(script);
+    } catch (error) {
+      internals.onError(error);
+    }
+  };
+}
+
 function catalogFriendlyAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  wholeScriptExecution(adapter);
   const startTransaction = adapter.startTransaction.bind(adapter);
   adapter.startTransaction = async (isolationLevel) => reportInternalCharColumns(await startTransaction(isolationLevel));
   return reportInternalCharColumns(adapter);

@@ -76,6 +76,9 @@ function asErrorLike(value: unknown): ErrorLike | undefined {
  * driver-adapter meta) as a connection failure, or undefined when it is an ordinary error.
  */
 export function connectionFailureCode(error: unknown, depth = 0): string | undefined {
+  // An error that already says what it is (a provider's TransientError, a PermanentError, ...) is never taken for
+  // a database outage because its message happens to read like one ("connection reset by the provider").
+  if (error instanceof CodedError && !(error instanceof DatabaseUnavailableError)) return undefined;
   const e = asErrorLike(error);
   if (!e || depth > 8) return undefined;
   const code = typeof e.code === "string" ? e.code : undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CodedError } from "../errors/coded-error.ts";
 import { connectionFailureCode, DatabaseUnavailableError, describeDatabaseUrl, isDatabaseUnavailable, mapDatabaseErrors, toDatabaseError } from "./database-errors.ts";
 
 // Shapes as observed from pg and from Prisma 7 with @prisma/adapter-pg.
@@ -30,6 +31,12 @@ describe("connection failure detection", () => {
     expect(toDatabaseError(prismaCheckViolation)).toBe(prismaCheckViolation);
     expect(isDatabaseUnavailable("boom")).toBe(false);
     expect(isDatabaseUnavailable(null)).toBe(false);
+  });
+
+  it("does not take an error that says what it is for an outage, whatever its message reads like", () => {
+    const providerHiccup = new CodedError({ code: "PROVIDER_UNAVAILABLE", status: 503, title: "Provider unavailable", canRetry: true }, { detail: "connection reset by the provider" });
+    expect(isDatabaseUnavailable(providerHiccup)).toBe(false);
+    expect(isDatabaseUnavailable(new Error("Connection terminated unexpectedly"))).toBe(true);
   });
 });
 
