@@ -79,12 +79,26 @@ export function readPid(ctx: StackContext, name: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
+/**
+ * True while the process runs. A process that exited but was not yet reaped by its parent (a zombie) counts as
+ * gone: `npm test` starts the stack and then blocks in spawnSync(vitest), so the daemons it started cannot be
+ * reaped until it returns, and kill(pid, 0) alone would report them alive forever.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false; // no /proc (not Linux): kill(pid, 0) is all we have
   }
 }
 
