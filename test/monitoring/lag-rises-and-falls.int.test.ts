@@ -39,11 +39,12 @@ describe("lag and backlog follow the pipeline", () => {
     const groupId = kafkaGroupId(config, "notification");
     const notification = (report: Awaited<ReturnType<typeof waitForReport>>) => report.groups.find((group) => group.group === "notification")!;
     consumer = await startDrainingConsumer(kafka, config, groupId, ["orders"]);
-    await produce(kafka, config, "orders", 5);
-    // Caught up means the 5 records are committed, not just "no lag": a partition without a committed offset has
+    // Every partition gets records (and so a committed offset): Kafka knows an Empty group's partitions only by them.
+    await produce(kafka, config, "orders", 6, 3);
+    // Caught up means the 6 records are committed, not just "no lag": a partition without a committed offset has
     // lag null (as in Kafka's own tool), so an assigned-but-idle member would already show totalLag 0.
     const committed = (r: Awaited<ReturnType<typeof waitForReport>>) => notification(r).partitions.reduce((sum, p) => sum + Number(p.committedOffset ?? 0), 0);
-    await waitForReport(app, (r) => notification(r).partitions.length === 3 && committed(r) === 5 && notification(r).totalLag === 0, 60_000, "the group to join and commit all 5");
+    await waitForReport(app, (r) => notification(r).partitions.length === 3 && committed(r) === 6 && notification(r).totalLag === 0, 60_000, "the group to join and commit all 6");
 
     await consumer.disconnect(); // stopped
     consumer = undefined;

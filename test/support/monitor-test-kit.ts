@@ -29,11 +29,12 @@ export async function removeTestTopics(kafka: Kafka, config: AppConfig, groupIds
 }
 
 /** Sends `count` small messages with random keys to a logical topic (not Avro: the monitor only counts offsets). */
-export async function produce(kafka: Kafka, config: AppConfig, logical: string, count: number): Promise<void> {
+/** `count` records with random keys; with `spreadOver`, round-robin over that many partitions so every one gets some. */
+export async function produce(kafka: Kafka, config: AppConfig, logical: string, count: number, spreadOver?: number): Promise<void> {
   const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    const messages = Array.from({ length: count }, () => ({ key: randomUUID(), value: "x" }));
+    const messages = Array.from({ length: count }, (_, i) => ({ key: randomUUID(), value: "x", ...(spreadOver ? { partition: i % spreadOver } : {}) }));
     await producer.send({ topic: topicName(config, logical), messages, acks: -1, timeout: 10_000 });
   } finally {
     await producer.disconnect();
