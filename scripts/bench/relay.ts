@@ -12,9 +12,8 @@ import { createProducer } from "../../services/shared/kafka/kafka-client.ts";
 import { createLogger } from "../../services/shared/logging/create-logger.ts";
 import { assembleRelay } from "../../services/outbox-relay/relay-setup.ts";
 import { dropNotifyTrigger, installNotifyTrigger } from "../../services/outbox-relay/relay-sql.ts";
-import {
-  deleteKeys, insertOutbox, makeEvents, testConfig, testKafka, testPool, uniquePrefix, waitUntil, type TestEvent,
-} from "../../services/outbox-relay/test-support/relay-test-kit.ts";
+import { testConfig, testKafka, testPool, uniquePrefix, waitUntil } from "../../test/support/stack-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, type TestEvent } from "../../services/outbox-relay/test-support/relay-test-kit.ts";
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

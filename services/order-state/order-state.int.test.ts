@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_DATABASE_URL } from "../outbox-relay/test-support/relay-test-kit.ts";
+import { TEST_DATABASE_URL } from "../../test/support/stack-test-kit.ts";
 import { ConsumerTestBench, type TestRunner } from "../shared/consumer/test-support/consumer-test-kit.ts";
 import { orderStateConsumer } from "./order-state-consumer.ts";
 

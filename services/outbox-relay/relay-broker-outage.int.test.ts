@@ -3,10 +3,8 @@ import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts
 import { createStackContext } from "../../scripts/stack/context.ts";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
-import {
-  deleteKeys, insertOutbox, makeEvents, orderViolations, startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil,
-  useIsolatedDatabase,
-} from "./test-support/relay-test-kit.ts";
+import { startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("outage");
 const prefix = uniquePrefix("relay-outage");

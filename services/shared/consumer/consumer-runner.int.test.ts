@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TcpProxy } from "../../order-api/test-support/tcp-proxy.ts";
-import { TEST_DATABASE_URL } from "../../outbox-relay/test-support/relay-test-kit.ts";
+import { TEST_DATABASE_URL } from "../../../test/support/stack-test-kit.ts";
 import { resetGroupOffsetsToEarliest } from "../kafka/kafka-consumer.ts";
 import { describeGroups, fetchGroupOffsets, withAdmin } from "../kafka/kafka-admin.ts";
 import { PermanentError, type ConsumerDefinition } from "./consumer-handler.ts";

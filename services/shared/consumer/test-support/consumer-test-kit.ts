@@ -14,7 +14,7 @@ import { ensureTopicsReady } from "../../kafka/kafka-consumer.ts";
 import { createProducer } from "../../kafka/kafka-client.ts";
 import type { Producer } from "../../kafka/kafka-types.ts";
 import { createLogger } from "../../logging/create-logger.ts";
-import { startCollector, testConfig, uniquePrefix, waitUntil } from "../../../outbox-relay/test-support/relay-test-kit.ts";
+import { startCollector, testConfig, uniquePrefix, waitUntil } from "../../../../test/support/stack-test-kit.ts";
 import type { ConsumerDefinition } from "../consumer-handler.ts";
 import type { OutcomeRecord, RunnerOptions } from "../consumer-runner.ts";
 import { ConsumerRunner } from "../consumer-runner.ts";
