@@ -19,3 +19,24 @@ describe("isAlive", () => {
     expect(isAlive(pid)).toBe(false);
   });
 });
+
+describe("assertPortFree", () => {
+  it("names the port and the variable that moves it when something else listens there", async () => {
+    const { createServer } = await import("node:net");
+    const { assertPortFree } = await import("./process.ts");
+    const server = createServer().listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const port = (server.address() as { port: number }).port;
+    try {
+      await expect(assertPortFree("kafka", "127.0.0.1", port, "KAFKA_PORT")).rejects.toThrow(
+        new RegExp(`\\[kafka\\] port 127\\.0\\.0\\.1:${port} is already in use`),
+      );
+      const error = (await assertPortFree("kafka", "127.0.0.1", port, "KAFKA_PORT").catch((e: unknown) => e)) as { hint?: string };
+      expect(error.hint).toContain("KAFKA_PORT=");
+    } finally {
+      server.close();
+    }
+    await once(server, "close");
+    await expect(assertPortFree("kafka", "127.0.0.1", port, "KAFKA_PORT")).resolves.toBeUndefined();
+  });
+});
