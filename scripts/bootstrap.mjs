@@ -46,8 +46,8 @@ function ensureDependencies() {
 function run(command, args) {
   const script = COMMANDS[command];
   if (!script) fail(`unknown command "${command}"; expected one of ${Object.keys(COMMANDS).join(", ")}`);
-  const tsx = path.join(repo, "node_modules", ".bin", "tsx");
-  const child = spawn(tsx, [path.join(repo, script), ...args], { cwd: repo, stdio: "inherit" });
+  // node --import tsx rather than the tsx binary: one process instead of a wrapper with the script in a grandchild.
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repo, script), ...args], { cwd: repo, stdio: "inherit" });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
 }

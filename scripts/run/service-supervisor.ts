@@ -38,6 +38,10 @@ export class ServiceSupervisor {
       cwd: this.repo,
       env: { ...this.env, SERVICE_INSTANCE: label },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which then sends exactly one
+      // SIGTERM. Otherwise each service got SIGINT from the terminal and SIGTERM from us, and took the second
+      // signal as "exit now" instead of draining.
+      detached: true,
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${label}] ${line}\n`));
@@ -59,8 +63,15 @@ export class ServiceSupervisor {
     if (!this.stopping) this.spawnInstance(service, label, restarts + 1);
   }
 
-  /** SIGTERM to every instance, then SIGKILL to those still running after graceMs. */
-  async stop(graceMs: number): Promise<void> {
+  private stopped: Promise<void> | undefined;
+
+  /** SIGTERM to every instance, then SIGKILL to those still running after graceMs. Idempotent. */
+  stop(graceMs: number): Promise<void> {
+    this.stopped ??= this.stopAll(graceMs);
+    return this.stopped;
+  }
+
+  private async stopAll(graceMs: number): Promise<void> {
     this.stopping = true;
     const children = [...this.running.values()].map((r) => r.child);
     const exited = children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve()))));
