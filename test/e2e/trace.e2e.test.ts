@@ -24,7 +24,14 @@ function processSpans(spans: TraceSpan[], service: string): TraceSpan[] {
   return spans.filter((span) => span.service === service && span.kind === "consumer");
 }
 
+/**
+ * Whole: every service and publish is there, and every span's parent has arrived too. Each process exports in
+ * batches (500 ms), so a child can reach Jaeger before its parent: the relay may publish a row before the consumer
+ * span that wrote it has ended and been flushed.
+ */
 function isComplete(spans: TraceSpan[]): boolean {
+  const ids = new Set(spans.map((span) => span.spanId));
+  if (!spans.every((span) => span.parentSpanId === null || ids.has(span.parentSpanId))) return false;
   return SERVICES.every((service) => spans.some((span) => span.service === service)) && Object.keys(WRITER).every((type) => publishOf(spans, type) !== undefined) && processSpans(spans, "notification").length >= 2;
 }
 
