@@ -3,6 +3,7 @@ import { register } from "node:module";
 import os from "node:os";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { FastifyOtelInstrumentation } from "@fastify/otel";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
@@ -53,6 +54,13 @@ function instrumentations(): Instrumentation[] {
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
     }),
+    // Fastify's own spans (request, hooks, handler) with http.route, and the server span gets "POST /orders".
+    new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      // Request and handler spans only: a span per lifecycle hook would be most of the trace and say little.
+      instrumentHooks: false,
+      ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(route.url) || route.url.startsWith("/monitor") || route.url.startsWith("/live"),
+    }) as unknown as Instrumentation,
     // Without a parent, pg spans would be the relay's and consumers' idle polling: noise, not orders.
     new PgInstrumentation({ requireParentSpan: true }),
     // No KafkaJsInstrumentation: its producer patch starts a "send" span under the *active* context and overwrites
