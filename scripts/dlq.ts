@@ -43,7 +43,8 @@ function isUsageError(error: unknown): boolean {
 }
 
 main().catch((error: unknown) => {
-  if (isUsageError(error)) console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  // A parse error says what was wrong, then the usage; our own usage error is the usage already.
+  if (isUsageError(error)) console.error(error instanceof DlqCommandError ? error.message : `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   else console.error(error);
   process.exit(isUsageError(error) ? 2 : 1);
 });
