@@ -4,6 +4,7 @@
  * is unreachable here. Migrations stay in Prisma's layout and are recorded in _prisma_migrations exactly as
  * `prisma migrate deploy` records them, so the normal CLI can take over wherever it works.
  */
+import { withTimeout } from "../../services/shared/resilience/with-timeout.ts";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -119,16 +120,8 @@ export async function withSchemaEngine<T>(
 }
 
 /** Bounds an engine call: the WASM call cannot be cancelled, but the caller stops waiting. */
-export async function withTimeout<T>(what: string, call: Promise<T>, timeoutMs = ENGINE_CALL_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MigrationError(`${what} did not finish within ${timeoutMs / 1000}s`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withEngineTimeout<T>(what: string, call: Promise<T>, timeoutMs = ENGINE_CALL_TIMEOUT_MS): Promise<T> {
+  return withTimeout(call, timeoutMs, () => new MigrationError(`${what} did not finish within ${timeoutMs / 1000}s`));
 }
 
 function engineFailure(what: string, error: unknown, logs: EngineLog[]): MigrationError {
@@ -153,7 +146,7 @@ export async function diffMigrationsToSchema(databaseUrl: string, migrationsDir:
   if (hasMigrations) await assertReachable(databaseUrl);
   return withSchemaEngine(databaseUrl, schema, async ({ engine, logs }) => {
     try {
-      const result = await withTimeout(
+      const result = await withEngineTimeout(
         "schema diff",
         engine.diff({
           from: hasMigrations ? { tag: "migrations", ...migrations } : { tag: "empty" },
@@ -186,7 +179,7 @@ export async function applyPendingMigrations(databaseUrl: string, migrationsDir:
   if (broken) throw new MigrationError(`migration ${broken.path} has no migration.sql`, { migration: broken.path });
   return withSchemaEngine(databaseUrl, undefined, async ({ engine, logs }) => {
     try {
-      const result = await withTimeout("applying migrations", engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }));
+      const result = await withEngineTimeout("applying migrations", engine.applyMigrations({ migrationsList: migrations, filters: NO_FILTERS }));
       return result.appliedMigrationNames;
     } catch (error) {
       throw engineFailure("applying migrations", toDatabaseError(error, databaseUrl), logs);

@@ -1,3 +1,4 @@
+import { withTimeout } from "../../shared/resilience/with-timeout.ts";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../../shared/db/index.ts";
@@ -95,7 +96,8 @@ export class SimulatedPaymentProvider implements PaymentGateway {
       if (failure === "after") throw new TransientError(`simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
       return row;
     };
-    return withTimeout(work(), this.options.timeoutMs, `simulated provider: ${operation} timed out after ${this.options.timeoutMs} ms`);
+    const message = `simulated provider: ${operation} timed out after ${this.options.timeoutMs} ms`;
+    return withTimeout(work(), this.options.timeoutMs, () => new TransientError(message, { code: "PROVIDER_TIMEOUT" }));
   }
 
   /** First write wins; a repeated key returns the stored answer, a reused key with other parameters is refused. */
@@ -112,17 +114,5 @@ export class SimulatedPaymentProvider implements PaymentGateway {
   private async networkDelay(): Promise<void> {
     const latency = this.options.latencyMs;
     if (latency > 0) await sleep(latency * (0.5 + this.random()));
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new TransientError(message, { code: "PROVIDER_TIMEOUT" })), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

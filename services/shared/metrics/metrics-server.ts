@@ -1,3 +1,4 @@
+import { withTimeout } from "../resilience/with-timeout.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from "./metrics-registry.ts";
@@ -20,16 +21,8 @@ export class MetricsServerError extends Error {
 /** Scrapes must never hang a Prometheus worker: a stuck collector answers 503 after this. */
 const COLLECT_TIMEOUT_MS = 5_000;
 
-async function render(registry: Registry): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`collecting metrics took over ${COLLECT_TIMEOUT_MS} ms`)), COLLECT_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([registry.metrics(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function render(registry: Registry): Promise<string> {
+  return withTimeout(registry.metrics(), COLLECT_TIMEOUT_MS, () => new Error(`collecting metrics took over ${COLLECT_TIMEOUT_MS} ms`));
 }
 
 /**

@@ -6,7 +6,8 @@ import { describeGroupLag, topicDepth, type GroupLag } from "../kafka/consumer-g
 import { withAdmin } from "../kafka/kafka-admin.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
 import { readOutboxBacklog, readStuckOrders, type OutboxBacklog, type StuckOrders } from "./database-backlog.ts";
-import { withTimeout } from "./with-timeout.ts";
+import { withTimeout } from "../resilience/with-timeout.ts";
+import { MonitorTimeoutError } from "./monitor-timeout-error.ts";
 
 /** The pipeline's consumer groups (DESIGN.md "Flow"); each has a dead-letter topic dlq.<group>. */
 export const MONITORED_GROUPS = ["inventory", "payment", "order-state", "notification"] as const;
@@ -78,8 +79,8 @@ async function readDatabase(options: LagReportOptions): Promise<Pick<LagReport, 
 export async function buildLagReport(options: LagReportOptions): Promise<LagReport> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const [kafka, database] = await Promise.allSettled([
-    withTimeout("kafka", timeoutMs, readKafka(options)),
-    withTimeout("database", timeoutMs, readDatabase(options)),
+    withTimeout(readKafka(options), timeoutMs, () => new MonitorTimeoutError("kafka", timeoutMs)),
+    withTimeout(readDatabase(options), timeoutMs, () => new MonitorTimeoutError("database", timeoutMs)),
   ]);
   const errors: LagReport["errors"] = [];
   if (kafka.status === "rejected") errors.push({ source: "kafka", message: errorMessage(kafka.reason) });
