@@ -5,7 +5,7 @@ import { loadEventSchemas } from "../shared/events/event-schemas.ts";
 import { registerEventSchemas } from "../shared/events/schema-registration.ts";
 import { allTopicNames } from "../shared/events/topic-catalogue.ts";
 import { ensureTopics, withAdmin } from "../shared/kafka/kafka-admin.ts";
-import { createKafka, parseBrokers } from "../shared/kafka/kafka-client.ts";
+import { kafkaFromConfig } from "../shared/kafka/kafka-from-config.ts";
 import type { Kafka } from "../shared/kafka/kafka-types.ts";
 import type { Logger } from "../shared/logging/create-logger.ts";
 import { KafkaPublisher } from "./kafka-publisher.ts";
@@ -47,11 +47,7 @@ export interface RelayAssembly {
  * encoder). Then a relay instance, not yet started.
  */
 export async function assembleRelay(config: AppConfig, logger: Logger, overrides: Partial<RelayOptions> = {}): Promise<RelayAssembly> {
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-outbox-relay`,
-    log: (record) => logger[record.level]({ kafkajs: record.namespace, ...record.details }, record.message),
-  });
+  const kafka = kafkaFromConfig(config, "outbox-relay", logger);
   const created = await provisionTopics(kafka, config);
   if (created.length > 0) logger.info({ topics: created }, "created topics");
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);

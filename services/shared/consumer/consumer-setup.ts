@@ -2,7 +2,7 @@ import { createSchemaRegistry, type SchemaRegistry } from "../avro/schema-regist
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
 import { prismaFromConfig, type PrismaClient } from "../db/index.ts";
-import { createKafka, parseBrokers } from "../kafka/kafka-client.ts";
+import { kafkaFromConfig } from "../kafka/kafka-from-config.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
@@ -37,11 +37,7 @@ export interface ConsumerClients {
 
 export function createConsumerClients(config: AppConfig, logger: Logger, clientId: string): ConsumerClients {
   const prisma = prismaFromConfig(config, clientId, logger);
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-${clientId}`,
-    log: (record) => logger[record.level]({ kafkajs: record.namespace, ...record.details }, record.message),
-  });
+  const kafka = kafkaFromConfig(config, clientId, logger);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL, { clientId });
   return { config, logger, prisma, kafka, registry };
 }
