@@ -9,7 +9,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -17,7 +16,7 @@ import { loadConfig } from "../../services/shared/config/load-config.ts";
 import { createPrisma, describeDatabaseUrl, type PrismaClient } from "../../services/shared/db/index.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import { seedCatalogue } from "../db/seed.ts";
-import { fetchWithTimeout, isAlive, waitUntil } from "../stack/process.ts";
+import { fetchWithTimeout, freePort, isAlive, waitUntil } from "../stack/process.ts";
 import { stackPaths } from "../stack/stack-config.ts";
 
 const BENCH_PREFIX = "bench-";
@@ -38,14 +37,6 @@ function envInt(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
   return value;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function startApi(port: number, databaseUrl: string): ChildProcess {

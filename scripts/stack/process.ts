@@ -144,6 +144,18 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it), for test and benchmark servers. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Fails with a clear message when a port we are about to bind is taken by something that is not ours. */
 export async function assertPortFree(component: string, host: string, port: number, variable: string): Promise<void> {
   if (await isPortOpen(host, port)) {

@@ -6,7 +6,7 @@
  * (SIGTERM, bounded) and deletes the file's topics.
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/stack/process.ts";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMigrations } from "../../scripts/db/migrate.ts";
@@ -39,17 +39,6 @@ export interface PipelineOptions {
   services?: readonly PipelineService[];
   /** Instances per service (1 by default). */
   instances?: Partial<Record<PipelineService, number>>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string | (() => string), everyMs = 100): Promise<T> {
