@@ -9,8 +9,8 @@ import { backoffDelay, sleep, type BackoffPolicy } from "../resilience/backoff.t
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
 import { isDatabaseUnavailable, mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
 import { isEventType, type EventType } from "../events/topic-catalogue.ts";
-import { withAdmin } from "../kafka/kafka-admin.ts";
-import { createConsumer, ensureTopicsReady } from "../kafka/kafka-consumer.ts";
+import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
+import { createConsumer } from "../kafka/kafka-consumer.ts";
 import { createProducer } from "../kafka/kafka-client.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
@@ -134,7 +134,7 @@ export class ConsumerRunner {
       numPartitions: this.options.topicPartitions,
       replicationFactor: this.options.replicationFactor,
     }));
-    await withAdmin(this.deps.kafka, (admin) => ensureTopicsReady(admin, specs));
+    await withAdmin(this.deps.kafka, (admin) => ensureTopics(admin, specs));
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {

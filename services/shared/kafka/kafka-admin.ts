@@ -64,9 +64,27 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
 
 /**
  * Creates the topics that do not exist yet and adds partitions to those that have fewer than asked (partitions can
- * only grow). Safe to call on every start and from several processes at once. Returns the topics it created.
+ * only grow), then waits (bounded) until every partition has a leader: right after creation Kafka 4 (KRaft) may
+ * still answer UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs does not retry, so subscribing or producing in
+ * that window would fail. Safe to call on every start and from several processes at once. Returns the topics it
+ * created.
  */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const created = new Set<string>();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      for (const topic of await createOrGrow(admin, specs, timeoutMs)) created.add(topic);
+      if (await everyPartitionHasALeader(admin, specs)) return [...created];
+      if (Date.now() > deadline) throw new Error(`topics ${specs.map((s) => s.topic).join(", ")} have no leaders after ${timeoutMs} ms`);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
+  }
+}
+
+async function createOrGrow(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) {
@@ -84,6 +102,12 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
   }
   await growPartitions(admin, specs.filter((spec) => existing.has(spec.topic)), timeoutMs);
   return missing.map((spec) => spec.topic);
+}
+
+async function everyPartitionHasALeader(admin: Admin, specs: TopicSpec[]): Promise<boolean> {
+  if (specs.length === 0) return true;
+  const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+  return topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
 }
 
 async function growPartitions(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<void> {

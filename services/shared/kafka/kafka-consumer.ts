@@ -1,5 +1,4 @@
 import type { Admin, Consumer, Kafka } from "kafkajs";
-import { ensureTopics, type TopicSpec } from "./kafka-admin.ts";
 
 export interface ConsumerOptions {
   groupId: string;
@@ -41,25 +40,4 @@ export async function resetGroupOffsetsToEarliest(admin: Admin, groupId: string,
 /** Sets a group's committed offset of one partition (e.g. to replay one record); the group must be empty. */
 export async function setGroupOffset(admin: Admin, groupId: string, topic: string, partition: number, offset: string): Promise<void> {
   await admin.setOffsets({ groupId, topic, partitions: [{ partition, offset }] });
-}
-
-/**
- * ensureTopics, then waits (bounded) until every topic's metadata answers with a leader for each partition.
- * Right after creation Kafka 4 (KRaft) may still answer UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs
- * does not retry: subscribing or producing in that window fails.
- */
-export async function ensureTopicsReady(admin: Admin, specs: TopicSpec[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await ensureTopics(admin, specs, timeoutMs);
-      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
-      const ready = topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
-      if (Date.now() > deadline) throw new Error(`topics ${specs.map((s) => s.topic).join(", ")} have no leaders after ${timeoutMs} ms`);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
-  }
 }

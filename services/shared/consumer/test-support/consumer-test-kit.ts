@@ -9,8 +9,7 @@ import type { EventPayloads } from "../../events/event-payloads.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../events/event-headers.ts";
 import { registerEventSchemas, type RegisteredEventSchema } from "../../events/schema-registration.ts";
 import { allTopicNames, EVENT_TOPICS, type EventType } from "../../events/topic-catalogue.ts";
-import { deleteTopics, withAdmin } from "../../kafka/kafka-admin.ts";
-import { ensureTopicsReady } from "../../kafka/kafka-consumer.ts";
+import { deleteTopics, ensureTopics, withAdmin } from "../../kafka/kafka-admin.ts";
 import { createProducer } from "../../kafka/kafka-client.ts";
 import type { Producer } from "../../kafka/kafka-types.ts";
 import { createLogger } from "../../logging/create-logger.ts";
@@ -57,7 +56,7 @@ export class ConsumerTestBench {
     const clients = createConsumerClients(config, createLogger({ service: name, level: "warn" }), name);
     const schemas = await registerEventSchemas({ url: config.SCHEMA_REGISTRY_URL }, clients.registry, config, loadEventSchemas());
     const specs = allTopicNames(config).map((topic) => ({ topic, numPartitions: config.TOPIC_PARTITIONS, replicationFactor: config.TOPIC_REPLICATION_FACTOR }));
-    await withAdmin(clients.kafka, (admin) => ensureTopicsReady(admin, specs));
+    await withAdmin(clients.kafka, (admin) => ensureTopics(admin, specs));
     const producer = createProducer(clients.kafka, { allowAutoTopicCreation: false });
     await producer.connect();
     return new ConsumerTestBench(config, clients, producer, schemas);
@@ -120,7 +119,7 @@ export class ConsumerTestBench {
   /** Collects every record of the group's DLQ topic from the beginning. */
   async dlqCollector(group: string) {
     const topic = this.topic(`dlq.${group}`);
-    await withAdmin(this.clients.kafka, (admin) => ensureTopicsReady(admin, [{ topic, numPartitions: this.config.TOPIC_PARTITIONS, replicationFactor: this.config.TOPIC_REPLICATION_FACTOR }]));
+    await withAdmin(this.clients.kafka, (admin) => ensureTopics(admin, [{ topic, numPartitions: this.config.TOPIC_PARTITIONS, replicationFactor: this.config.TOPIC_REPLICATION_FACTOR }]));
     return startCollector(this.clients.kafka, [topic]);
   }
 
