@@ -1,21 +1,6 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../shared/json/canonical-json.ts";
 import { IdempotencyKeyInvalidError } from "../order-errors.ts";
-
-/**
- * JSON with object keys sorted at every level, so {"a":1,"b":2} and {"b":2,"a":1} are the same request
- * (a client that rebuilds its body for a retry may serialize keys in another order).
- */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
 
 /** SHA-256 (hex) over method, path and canonical body: the same key on another endpoint is another request. */
 export function requestHash(method: string, path: string, body: unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, parseIdempotencyKey, requestHash } from "./request-hash.ts";
+import { canonicalJson } from "../../shared/json/canonical-json.ts";
+import { parseIdempotencyKey, requestHash } from "./request-hash.ts";
 
 describe("request hash", () => {
   it("ignores key order but not values, method or path", () => {

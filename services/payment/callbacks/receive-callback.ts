@@ -1,3 +1,4 @@
+import { canonicalJson } from "../../shared/json/canonical-json.ts";
 import type { Prisma, PrismaClient } from "../../shared/db/index.ts";
 import { applyCallback, emitterFor } from "./apply-callback.ts";
 import type { ProviderCallback } from "./provider-callback.ts";
@@ -12,17 +13,9 @@ export type ReceiveOutcome =
   /** The same event id with another body: a forged or tampered replay. */
   | { kind: "conflict" };
 
-function sameBody(stored: Prisma.JsonValue, received: ProviderCallback): boolean {
-  return JSON.stringify(canonical(stored)) === JSON.stringify(canonical(received as unknown as Prisma.JsonValue));
-}
-
 /** Key order does not matter for "the same body" (jsonb does not keep it). */
-function canonical(value: Prisma.JsonValue): Prisma.JsonValue {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Prisma.JsonObject)[key] ?? null)]));
-  }
-  return value;
+function sameBody(stored: Prisma.JsonValue, received: ProviderCallback): boolean {
+  return canonicalJson(stored) === canonicalJson(received);
 }
 
 /**
