@@ -2,7 +2,8 @@ import { withTimeout } from "../../shared/resilience/with-timeout.ts";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { PermanentError, TransientError } from "../../shared/consumer/consumer-handler.ts";
+import { PermanentError } from "../../shared/consumer/consumer-handler.ts";
+import { DependencyUnavailableError } from "../../shared/errors/dependency-errors.ts";
 import { decide, type DeclineRules } from "./decline-rules.ts";
 import type { AuthorizeRequest, AuthorizeResult, PaymentGateway, VoidRequest, VoidResult } from "./payment-gateway.ts";
 
@@ -91,13 +92,13 @@ export class SimulatedPaymentProvider implements PaymentGateway {
     const work = async (): Promise<LedgerRow> => {
       await this.networkDelay();
       const failure = this.random() < this.options.transientErrorRate ? (this.random() < 0.5 ? "before" : "after") : undefined;
-      if (failure === "before") throw new TransientError(`simulated provider: ${operation} failed (the provider answered 503)`, { code: "PROVIDER_UNAVAILABLE" });
+      if (failure === "before") throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} failed (the provider answered 503)`, { code: "PROVIDER_UNAVAILABLE" });
       const row = await this.record(idempotencyKey, entry);
-      if (failure === "after") throw new TransientError(`simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
+      if (failure === "after") throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
       return row;
     };
     const message = `simulated provider: ${operation} timed out after ${this.options.timeoutMs} ms`;
-    return withTimeout(work(), this.options.timeoutMs, () => new TransientError(message, { code: "PROVIDER_TIMEOUT" }));
+    return withTimeout(work(), this.options.timeoutMs, () => new DependencyUnavailableError("payment-provider", message, { code: "PROVIDER_TIMEOUT" }));
   }
 
   /** First write wins; a repeated key returns the stored answer, a reused key with other parameters is refused. */

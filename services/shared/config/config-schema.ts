@@ -11,6 +11,7 @@ export const configSchema = {
     DATABASE_POOL_SIZE: { type: "integer", minimum: 1, maximum: 200, default: 10 },
     DATABASE_CONNECT_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 60000, default: 3000 },
     DATABASE_STATEMENT_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 10000 },
+    DATABASE_IDLE_IN_TX_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 15000 },
     KAFKA_BROKERS: { type: "string", minLength: 1, default: "127.0.0.1:9092" },
     KAFKA_CLIENT_ID: { type: "string", minLength: 1, default: "orderflow" },
     TOPIC_PREFIX: { type: "string", pattern: "^[a-zA-Z0-9._-]*$", default: "" },
@@ -65,6 +66,7 @@ export interface AppConfig {
   DATABASE_POOL_SIZE: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_STATEMENT_TIMEOUT_MS: number;
+  DATABASE_IDLE_IN_TX_TIMEOUT_MS: number;
   KAFKA_BROKERS: string;
   KAFKA_CLIENT_ID: string;
   TOPIC_PREFIX: string;

@@ -1,25 +1,29 @@
 /**
  * The contract between the one consumer runner (consumer-runner.ts) and the services' event handlers.
  *
- * A handler gets one decoded, validated event and a HandlerContext whose `tx` is the runner's open database
+ * A handler gets one decoded, validated event and a HandlerContext whose `db` is the runner's open database
  * transaction: the handler's effect, the inbox row (written by the runner) and the outgoing events (ctx.emit ->
- * outbox rows) commit together, and only then is the Kafka offset committed. A handler therefore never commits,
- * never talks to Kafka and never deduplicates by itself (the runner skips events already in the inbox).
+ * outbox rows) commit together, and only then is the Kafka offset committed. The runner may put several events of
+ * one partition (in offset order) into one transaction; a handler never commits, never talks to Kafka and never
+ * deduplicates by itself (the runner skips events already in the inbox).
  *
- * Failures: throw PermanentError (or any CodedError with canRetry=false) for a message that can never succeed ->
- * dead-letter topic at once. Anything else is transient: retried in-process with backoff, then dead-lettered.
- * A DatabaseUnavailableError (or any connection failure) pauses the partition until the database is back and is
- * never dead-lettered.
+ * A handler that must call something outside the database (the payment provider) does it in `prepare`, which the
+ * runner calls before the transaction opens (no network wait ever happens inside a transaction); `apply` then
+ * gets its result inside the transaction. prepare must be safe to repeat (an idempotency key per event/order):
+ * a retry or a redelivery calls it again.
+ *
+ * Failures (resilience/failure-class.ts): a CodedError with canRetry=false (PermanentError) belongs to the message
+ * -> dead-letter topic at once. A DependencyUnavailableError or database outage pauses the partition until the
+ * dependency is back and is never dead-lettered. Anything else is retried in-process with backoff, then
+ * dead-lettered.
  */
 import type { Context } from "@opentelemetry/api";
 import { CodedError, type CodedErrorOptions } from "../errors/coded-error.ts";
-import type { Prisma } from "../db/index.ts";
+import type { SqlExecutor } from "../db/sql.ts";
 import type { EventPayloads } from "../events/event-payloads.ts";
 import type { EventTopic, EventType } from "../events/topic-catalogue.ts";
 import type { Logger } from "../logging/create-logger.ts";
-
-/** Prisma's interactive-transaction client: everything a handler writes goes through it. */
-export type TransactionClient = Prisma.TransactionClient;
+import type { OutboxPayload } from "../outbox/outbox-write.ts";
 
 /** One consumed event, decoded from Avro and checked before any handler sees it. */
 export interface EventEnvelope<T = unknown> {
@@ -42,17 +46,23 @@ export interface EventEnvelope<T = unknown> {
   traceContext: Context;
 }
 
-/** Fields emit() fills in itself; a payload may still set them (e.g. a deterministic event_id). */
-type CommonFields = "event_id" | "order_id" | "occurred_at";
-export type EmitPayload<E extends EventType> = Omit<EventPayloads[E], CommonFields> & Partial<Pick<EventPayloads[E], CommonFields>>;
+export type EmitPayload<E extends EventType> = OutboxPayload<E>;
+
+/** What prepare() gets: the pool (no transaction is open: read, never write), the logger and the attempt. */
+export interface PrepareContext {
+  db: SqlExecutor;
+  logger: Logger;
+  group: string;
+  attempt: number;
+}
 
 export interface HandlerContext {
   /** The runner's open transaction; do not commit or roll back yourself (throw to roll back). */
-  tx: TransactionClient;
+  db: SqlExecutor;
   /**
-   * Enqueues an outbox row inside `tx`: logical topic from EVENT_TOPICS, key = orderId, event_id (uuid v4 unless
-   * given), order_id and occurred_at (now, epoch ms) added to the payload, headers = the process span's
-   * traceparent/tracestate. Returns the event_id.
+   * Queues an outbox row written in this transaction (services/shared/outbox): logical topic from EVENT_TOPICS,
+   * key = orderId, event_id (uuid v4 unless given), order_id and occurred_at added to the payload, headers = the
+   * process span's traceparent/tracestate. Returns the event_id.
    */
   emit<E extends EventType>(eventType: E, orderId: string, payload: EmitPayload<E>): Promise<string>;
   /** Child of the service logger with event_id, event_type, order_id, topic, partition, offset bound. */
@@ -65,8 +75,22 @@ export interface HandlerContext {
 
 export type EventHandler<E extends EventType> = (event: EventEnvelope<EventPayloads[E]>, ctx: HandlerContext) => Promise<void>;
 
+/** A handler with an outside call: prepare() before the transaction, apply() inside it with prepare's result. */
+export interface PreparedHandler<E extends EventType> {
+  readonly kind: "prepared";
+  prepare(event: EventEnvelope<EventPayloads[E]>, ctx: PrepareContext): Promise<unknown>;
+  apply(event: EventEnvelope<EventPayloads[E]>, ctx: HandlerContext, prepared: unknown): Promise<void>;
+}
+
+export function preparedHandler<E extends EventType, P>(
+  prepare: (event: EventEnvelope<EventPayloads[E]>, ctx: PrepareContext) => Promise<P>,
+  apply: (event: EventEnvelope<EventPayloads[E]>, ctx: HandlerContext, prepared: P) => Promise<void>,
+): PreparedHandler<E> {
+  return { kind: "prepared", prepare, apply: (event, ctx, prepared) => apply(event, ctx, prepared as P) };
+}
+
 /** Handlers by event type; events of types not listed are skipped (offset committed, no inbox row). */
-export type HandlerMap = { readonly [E in EventType]?: EventHandler<E> };
+export type HandlerMap = { readonly [E in EventType]?: EventHandler<E> | PreparedHandler<E> };
 
 export interface ConsumerDefinition {
   /** Kafka consumer group id, also the inbox's consumer_group and the DLQ topic suffix (dlq.<group>). */

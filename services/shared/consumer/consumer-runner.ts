@@ -7,18 +7,21 @@
 import type { Context, Span } from "@opentelemetry/api";
 import { backoffDelay, sleep, type BackoffPolicy } from "../resilience/backoff.ts";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
-import { isDatabaseUnavailable, mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
+import { mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
+import { classifyFailure } from "../resilience/failure-class.ts";
 import { isEventType, type EventType } from "../events/topic-catalogue.ts";
 import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
 import { createProducer } from "../kafka/kafka-client.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { isPermanentFailure, type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext } from "./consumer-handler.ts";
+import { type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext, type PreparedHandler } from "./consumer-handler.ts";
 import { endProcessSpan, startProcessSpan, withSpanContext } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
 import { decodeRecord, headersAsText, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
-import { createEmitter } from "./outbox-emitter.ts";
+import { bufferedEmit, prismaExecutor } from "./transaction-context.ts";
+import { insertOutboxRows, type OutboxRow } from "../outbox/outbox-write.ts";
+import { sql, type SqlExecutor } from "../db/sql.ts";
 
 export interface RunnerOptions {
   /** Full topic name of a logical one (applies TOPIC_PREFIX). */
@@ -180,6 +183,11 @@ export class ConsumerRunner {
     else this.log.info("consumer stopped and left the group");
   }
 
+  /** Reads outside any transaction (a handler's prepare step). */
+  private get poolDb(): SqlExecutor {
+    return prismaExecutor(this.deps.prisma);
+  }
+
   private get isStopping(): boolean {
     return this.stopSignal.signal.aborted;
   }
@@ -229,12 +237,13 @@ export class ConsumerRunner {
         endProcessSpan(span, done.outcome);
         return { kind: "done", record: done };
       } catch (error) {
-        if (isDatabaseUnavailable(error)) {
+        const kind = classifyFailure(error);
+        if (kind === "outage") {
           endProcessSpan(span, "paused", error);
           return { kind: "pause", reason: error };
         }
         failure = { error, attempts: attempt, firstFailureAt: failure?.firstFailureAt ?? new Date() };
-        if (isPermanentFailure(error) || attempt >= this.options.maxAttempts) return this.deadLetter(record, failure, span);
+        if (kind === "message" || attempt >= this.options.maxAttempts) return this.deadLetter(record, failure, span);
         this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, err: error }, "transient failure, retrying");
         await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
         if (this.isStopping) {
@@ -253,20 +262,21 @@ export class ConsumerRunner {
     const handler = isEventType(decoded.eventType) ? this.definition.handlers[decoded.eventType] : undefined;
     if (handler === undefined) return { ...ids, outcome: "skipped" };
     const envelope = toEnvelope(record, decoded, traceContext);
+    const logger = this.log.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset });
+    const spec = handler as EventHandler<EventType> | PreparedHandler<EventType>;
+    const prepared = typeof spec === "function" ? undefined : await spec.prepare(envelope, { db: this.poolDb, logger, group: this.definition.group, attempt });
     const outcome = await mapDatabaseErrors(
       () =>
         this.deps.prisma.$transaction(
           async (tx) => {
-            const inserted = await tx.$executeRaw`INSERT INTO inbox (consumer_group, event_id) VALUES (${this.definition.group}, ${decoded.eventId}::uuid) ON CONFLICT DO NOTHING`;
+            const db = prismaExecutor(tx);
+            const inserted = await db.execute(sql`INSERT INTO inbox (consumer_group, event_id) VALUES (${this.definition.group}, ${decoded.eventId}::uuid) ON CONFLICT DO NOTHING`);
             if (inserted === 0) return "duplicate" as const;
-            const ctx: HandlerContext = {
-              tx,
-              emit: createEmitter(tx, traceContext),
-              logger: this.log.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset }),
-              group: this.definition.group,
-              attempt,
-            };
-            await (handler as EventHandler<EventType>)(envelope, ctx);
+            const rows: OutboxRow[] = [];
+            const ctx: HandlerContext = { db, emit: bufferedEmit(rows, traceContext), logger, group: this.definition.group, attempt };
+            if (typeof spec === "function") await spec(envelope, ctx);
+            else await spec.apply(envelope, ctx, prepared);
+            await insertOutboxRows(db, rows);
             return "processed" as const;
           },
           { timeout: this.options.transactionTimeoutMs, maxWait: this.options.transactionTimeoutMs },

@@ -1,6 +1,7 @@
 import { decode, readSchemaId, type SchemaRegistry } from "../avro/schema-registry.ts";
 import { EVENT_TYPE_HEADER } from "../events/event-headers.ts";
-import { PermanentError, TransientError } from "./consumer-handler.ts";
+import { DependencyUnavailableError } from "../errors/dependency-errors.ts";
+import { PermanentError } from "./consumer-handler.ts";
 
 /** What the runner needs of a Kafka record (kept free of kafkajs types so it can be built in unit tests). */
 export interface RawRecord {
@@ -48,7 +49,7 @@ async function writerRecordName(registry: SchemaRegistry, schemaId: number): Pro
     if (error instanceof PermanentError) throw error;
     const status = statusOf(error);
     if (status === 404 || status === 422) throw new PermanentError(`schema id ${schemaId} is unknown to the registry`, { code: "UNKNOWN_SCHEMA_ID", cause: error });
-    throw new TransientError(`schema registry unavailable: ${error instanceof Error ? error.message : String(error)}`, { code: "REGISTRY_UNAVAILABLE", cause: error });
+    throw new DependencyUnavailableError("schema-registry", `schema registry unavailable: ${error instanceof Error ? error.message : String(error)}`, { code: "REGISTRY_UNAVAILABLE", cause: error });
   }
 }
 
