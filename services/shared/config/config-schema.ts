@@ -36,6 +36,7 @@ export const configSchema = {
     CONSUMER_SESSION_TIMEOUT_MS: { type: "integer", minimum: 6000, maximum: 300000, default: 15000 },
     CONSUMER_HEARTBEAT_INTERVAL_MS: { type: "integer", minimum: 100, maximum: 60000, default: 1000 },
     CONSUMER_PARTITIONS_CONCURRENCY: { type: "integer", minimum: 1, maximum: 100, default: 3 },
+    CONSUMER_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 5000, default: 200 },
     CONSUMER_MAX_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
     CONSUMER_RETRY_INITIAL_MS: { type: "integer", minimum: 1, maximum: 60000, default: 100 },
     CONSUMER_RETRY_MAX_MS: { type: "integer", minimum: 1, maximum: 600000, default: 5000 },
@@ -91,6 +92,7 @@ export interface AppConfig {
   CONSUMER_SESSION_TIMEOUT_MS: number;
   CONSUMER_HEARTBEAT_INTERVAL_MS: number;
   CONSUMER_PARTITIONS_CONCURRENCY: number;
+  CONSUMER_BATCH_SIZE: number;
   CONSUMER_MAX_ATTEMPTS: number;
   CONSUMER_RETRY_INITIAL_MS: number;
   CONSUMER_RETRY_MAX_MS: number;

@@ -5,7 +5,7 @@ import { TcpProxy } from "../../order-api/test-support/tcp-proxy.ts";
 import { TEST_DATABASE_URL } from "../../../test/support/stack-test-kit.ts";
 import { resetGroupOffsetsToEarliest } from "../kafka/kafka-consumer.ts";
 import { describeGroups, fetchGroupOffsets, withAdmin } from "../kafka/kafka-admin.ts";
-import { PermanentError, type ConsumerDefinition } from "./consumer-handler.ts";
+import { PermanentError, type ConsumerDefinition, type EventHandler } from "./consumer-handler.ts";
 import { DLQ_HEADERS } from "./dead-letter.ts";
 import { ConsumerTestBench, waitUntil } from "./test-support/consumer-test-kit.ts";
 import { orderPlaced } from "./test-support/event-factory.ts";
@@ -178,7 +178,7 @@ describe("consumer runner", () => {
     let entered!: () => void;
     const inFlight = new Promise<void>((resolve) => (entered = resolve));
     const definition = confirmingGroup(new Map());
-    const slow = definition.handlers.OrderPlaced!;
+    const slow = definition.handlers.OrderPlaced as EventHandler<"OrderPlaced">;
     const [event] = placed(1);
     const runner = await bench.startRunner({
       ...definition,

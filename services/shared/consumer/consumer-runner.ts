@@ -1,27 +1,28 @@
 /**
- * The one consumer runner every consumer service uses. Per message: decode -> (inbox insert + handler effect +
- * outbox rows) in one database transaction -> resolve and commit the offset. Transient failures are retried with
- * backoff and jitter, then dead-lettered; poison input is dead-lettered at once; a database outage pauses the
- * partition (never dead-letters) and resumes with bounded backoff. See consumer-handler.ts for the handler side.
+ * The one consumer runner every consumer service uses. Per fetched batch of a partition, in runs of at most
+ * batchSize records: one database transaction applies the whole run (batch-transaction.ts: inbox rows, effects,
+ * outbox rows), then the offsets are resolved and committed (never before the transaction commits). A run that
+ * fails is retried record by record, each with its own attempts (failure-class.ts decides): a dependency outage
+ * pauses the partition with backoff and never dead-letters; a failure that belongs to the message dead-letters it
+ * at once; anything else is retried with backoff and jitter, then dead-lettered. See consumer-handler.ts for the
+ * handler side.
  */
-import type { Context, Span } from "@opentelemetry/api";
+import type pg from "pg";
 import { backoffDelay, sleep, type BackoffPolicy } from "../resilience/backoff.ts";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
-import { mapDatabaseErrors, type PrismaClient } from "../db/index.ts";
 import { classifyFailure } from "../resilience/failure-class.ts";
-import { isEventType, type EventType } from "../events/topic-catalogue.ts";
 import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
-import { createProducer } from "../kafka/kafka-client.ts";
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "../kafka/kafka-types.ts";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext, type PreparedHandler } from "./consumer-handler.ts";
-import { endProcessSpan, startProcessSpan, withSpanContext } from "./consumer-span.ts";
+import { applyRecords, type BatchDeps, type OutcomeRecord, type TracedRecord } from "./batch-transaction.ts";
+import type { ConsumerDefinition } from "./consumer-handler.ts";
+import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
-import { decodeRecord, headersAsText, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
-import { bufferedEmit, prismaExecutor } from "./transaction-context.ts";
-import { insertOutboxRows, type OutboxRow } from "../outbox/outbox-write.ts";
-import { sql, type SqlExecutor } from "../db/sql.ts";
+import { DeadLetterSender } from "./dead-letter-sender.ts";
+import { headersAsText, type RawRecord } from "./message-decoder.ts";
+
+export type { MessageOutcome, OutcomeRecord } from "./batch-transaction.ts";
 
 export interface RunnerOptions {
   /** Full topic name of a logical one (applies TOPIC_PREFIX). */
@@ -30,12 +31,13 @@ export interface RunnerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   partitionsConcurrency: number;
+  /** Most records of one partition applied in one transaction. */
+  batchSize: number;
   /** Tries per message for transient failures before it is dead-lettered. */
   maxAttempts: number;
   retryBackoff: BackoffPolicy;
-  /** Delay before a partition paused by a database outage is resumed (grows while the outage lasts). */
+  /** Delay before a partition paused by a dependency outage is resumed (grows while the outage lasts). */
   pauseBackoff: BackoffPolicy;
-  transactionTimeoutMs: number;
   shutdownGraceMs: number;
   /** Partitions and replication of topics the runner creates when missing (its DLQ topic, subscriptions). */
   topicPartitions: number;
@@ -44,24 +46,11 @@ export interface RunnerOptions {
 
 export interface RunnerDeps {
   kafka: Kafka;
-  prisma: PrismaClient;
+  pool: pg.Pool;
   registry: SchemaRegistry;
   logger: Logger;
   /** For error messages only (never logged with its password). */
   databaseUrl?: string;
-}
-
-export type MessageOutcome = "processed" | "duplicate" | "skipped" | "dead-lettered";
-
-/** What happened to one message, for tests and metrics. */
-export interface OutcomeRecord {
-  outcome: MessageOutcome;
-  topic: string;
-  partition: number;
-  offset: string;
-  eventId?: string;
-  eventType?: string;
-  attempts: number;
 }
 
 type HandleResult = { kind: "done"; record: OutcomeRecord } | { kind: "pause"; reason: unknown } | { kind: "abandon" };
@@ -72,10 +61,14 @@ interface Failure {
   firstFailureAt: Date;
 }
 
+/** Outside calls of one run in flight at once (payment authorizations). */
+const PREPARE_CONCURRENCY = 32;
+
 export class ConsumerRunner {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly deadLetters: DeadLetterSender;
   private readonly log: Logger;
+  private readonly batchDeps: BatchDeps;
   private readonly stopSignal = new AbortController();
   private readonly pauseCounts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -98,7 +91,9 @@ export class ConsumerRunner {
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
     });
-    this.producer = createProducer(deps.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.deadLetters = new DeadLetterSender(deps.kafka, this.log);
+    const { pool, registry, databaseUrl } = deps;
+    this.batchDeps = { pool, registry, logger: this.log, definition, prepareConcurrency: PREPARE_CONCURRENCY, ...(databaseUrl ? { databaseUrl } : {}) };
   }
 
   /** The Kafka consumer group id: the logical group with TOPIC_PREFIX. */
@@ -120,7 +115,7 @@ export class ConsumerRunner {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called each time a partition is paused because the database is unavailable. */
+  /** Called each time a partition is paused because a dependency is unavailable. */
   onPause(listener: (topic: string, partition: number) => void): () => void {
     this.pauseListeners.add(listener);
     return () => this.pauseListeners.delete(listener);
@@ -138,7 +133,7 @@ export class ConsumerRunner {
       replicationFactor: this.options.replicationFactor,
     }));
     await withAdmin(this.deps.kafka, (admin) => ensureTopics(admin, specs));
-    await this.producer.connect();
+    await this.deadLetters.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
@@ -148,8 +143,8 @@ export class ConsumerRunner {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      // Offsets are resolved one by one after each transaction commits; they are committed every 100 messages or
-      // second and at the end of each batch. A crash re-delivers at most that much, which the inbox skips.
+      // Offsets are resolved after each transaction commits; they are committed every 100 messages or second and
+      // at the end of each batch. A crash re-delivers at most that much, which the inbox skips.
       autoCommitThreshold: 100,
       autoCommitInterval: 1_000,
       partitionsConsumedConcurrently: this.options.partitionsConcurrency,
@@ -159,8 +154,8 @@ export class ConsumerRunner {
   }
 
   /**
-   * Graceful stop: no new message starts, the one in flight finishes, resolved offsets are committed and the
-   * member leaves the group (so its partitions move at once), all within shutdownGraceMs. Safe to call twice.
+   * Graceful stop: no new run starts, the one in flight finishes, resolved offsets are committed and the member
+   * leaves the group (so its partitions move at once), all within shutdownGraceMs. Safe to call twice.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -175,7 +170,7 @@ export class ConsumerRunner {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), grace)));
     const result = await Promise.race([
-      this.consumer.disconnect().then(() => this.producer.disconnect()).then(() => "done" as const),
+      this.consumer.disconnect().then(() => this.deadLetters.disconnect()).then(() => "done" as const),
       deadline,
     ]);
     clearTimeout(timer);
@@ -183,32 +178,66 @@ export class ConsumerRunner {
     else this.log.info("consumer stopped and left the group");
   }
 
-  /** Reads outside any transaction (a handler's prepare step). */
-  private get poolDb(): SqlExecutor {
-    return prismaExecutor(this.deps.prisma);
-  }
-
   private get isStopping(): boolean {
     return this.stopSignal.signal.aborted;
   }
 
+  private canContinue(payload: EachBatchPayload): boolean {
+    return !this.isStopping && payload.isRunning() && !payload.isStale();
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    for (const message of batch.messages) {
-      if (this.isStopping || !payload.isRunning() || payload.isStale()) return;
-      const record = toRawRecord(batch.topic, batch.partition, message);
+    for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
+      if (!this.canContinue(payload)) return;
+      const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => toRawRecord(batch.topic, batch.partition, m));
+      const done = records.length > 1 ? await this.applyRun(records, payload) : "one-by-one";
+      if (done === "paused") return;
+      if (done === "one-by-one" && !(await this.applyOneByOne(records, payload))) return;
+    }
+  }
+
+  /** The fast path: the whole run in one transaction. "one-by-one" when it failed for a reason a record may own. */
+  private async applyRun(records: RawRecord[], payload: EachBatchPayload): Promise<"applied" | "paused" | "one-by-one"> {
+    const traced = records.map((record) => tracedRecord(record, this.definition.group));
+    try {
+      const outcomes = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, traced, 1));
+      traced.forEach((t, i) => endProcessSpan(t.span, outcomes[i]!.outcome));
+      await this.settle(payload, outcomes);
+      return "applied";
+    } catch (error) {
+      const outage = classifyFailure(error) === "outage";
+      for (const t of traced) endProcessSpan(t.span, outage ? "paused" : "run-retried-one-by-one", error);
+      if (!outage) return "one-by-one";
+      this.pausePartition(records[0]!, payload.pause, error);
+      return "paused";
+    }
+  }
+
+  /** The careful path: each record in its own transaction with its own attempts. False when the batch must stop. */
+  private async applyOneByOne(records: RawRecord[], payload: EachBatchPayload): Promise<boolean> {
+    for (const record of records) {
+      if (!this.canContinue(payload)) return false;
       const result = await this.handle(record, payload.heartbeat);
-      if (result.kind === "abandon") return;
+      if (result.kind === "abandon") return false;
       if (result.kind === "pause") {
         this.pausePartition(record, payload.pause, result.reason);
-        return;
+        return false;
       }
-      this.pauseCounts.delete(partitionKey(record));
-      payload.resolveOffset(message.offset);
-      await payload.commitOffsetsIfNecessary();
-      await payload.heartbeat();
-      this.notify(result.record);
+      await this.settle(payload, [result.record]);
     }
+    return true;
+  }
+
+  /** The commit step: offsets only after the transaction that holds their effects. */
+  private async settle(payload: EachBatchPayload, outcomes: readonly OutcomeRecord[]): Promise<void> {
+    const last = outcomes[outcomes.length - 1];
+    if (last === undefined) return;
+    this.pauseCounts.delete(partitionKey(last));
+    payload.resolveOffset(last.offset);
+    await payload.commitOffsetsIfNecessary();
+    await payload.heartbeat();
+    for (const outcome of outcomes) this.notify(outcome);
   }
 
   /** The unresolved message is fetched again after the resume: nothing is skipped and nothing dead-lettered. */
@@ -227,69 +256,38 @@ export class ConsumerRunner {
     this.resumeTimers.add(timer);
   }
 
-  /** One message through its attempts, under one process span. */
+  /** One message through its attempts, under one process span (the retry policy). */
   private async handle(record: RawRecord, heartbeat: () => Promise<void>): Promise<HandleResult> {
-    const { span, context } = startProcessSpan(record, this.definition.group);
+    const traced = tracedRecord(record, this.definition.group);
     let failure: Failure | undefined;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const done = await this.keepingHeartbeats(heartbeat, () => withSpanContext(context, () => this.processOnce(record, attempt, span, context)));
-        endProcessSpan(span, done.outcome);
-        return { kind: "done", record: done };
+        const [done] = await this.keepingHeartbeats(heartbeat, () => applyRecords(this.batchDeps, [traced], attempt));
+        endProcessSpan(traced.span, done!.outcome);
+        return { kind: "done", record: done! };
       } catch (error) {
         const kind = classifyFailure(error);
         if (kind === "outage") {
-          endProcessSpan(span, "paused", error);
+          endProcessSpan(traced.span, "paused", error);
           return { kind: "pause", reason: error };
         }
         failure = { error, attempts: attempt, firstFailureAt: failure?.firstFailureAt ?? new Date() };
-        if (kind === "message" || attempt >= this.options.maxAttempts) return this.deadLetter(record, failure, span);
+        if (kind === "message" || attempt >= this.options.maxAttempts) return this.deadLetter(traced, failure);
         this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, err: error }, "transient failure, retrying");
         await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
         if (this.isStopping) {
-          endProcessSpan(span, "abandoned", error);
+          endProcessSpan(traced.span, "abandoned", error);
           return { kind: "abandon" };
         }
       }
     }
   }
 
-  private async processOnce(record: RawRecord, attempt: number, span: Span, traceContext: Context): Promise<OutcomeRecord> {
-    const base = { topic: record.topic, partition: record.partition, offset: record.offset, attempts: attempt };
-    const decoded = await decodeRecord(this.deps.registry, record);
-    span.setAttributes({ "messaging.message.id": decoded.eventId, "orderflow.event_type": decoded.eventType, "order.id": decoded.orderId });
-    const ids = { ...base, eventId: decoded.eventId, eventType: decoded.eventType };
-    const handler = isEventType(decoded.eventType) ? this.definition.handlers[decoded.eventType] : undefined;
-    if (handler === undefined) return { ...ids, outcome: "skipped" };
-    const envelope = toEnvelope(record, decoded, traceContext);
-    const logger = this.log.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset });
-    const spec = handler as EventHandler<EventType> | PreparedHandler<EventType>;
-    const prepared = typeof spec === "function" ? undefined : await spec.prepare(envelope, { db: this.poolDb, logger, group: this.definition.group, attempt });
-    const outcome = await mapDatabaseErrors(
-      () =>
-        this.deps.prisma.$transaction(
-          async (tx) => {
-            const db = prismaExecutor(tx);
-            const inserted = await db.execute(sql`INSERT INTO inbox (consumer_group, event_id) VALUES (${this.definition.group}, ${decoded.eventId}::uuid) ON CONFLICT DO NOTHING`);
-            if (inserted === 0) return "duplicate" as const;
-            const rows: OutboxRow[] = [];
-            const ctx: HandlerContext = { db, emit: bufferedEmit(rows, traceContext), logger, group: this.definition.group, attempt };
-            if (typeof spec === "function") await spec(envelope, ctx);
-            else await spec.apply(envelope, ctx, prepared);
-            await insertOutboxRows(db, rows);
-            return "processed" as const;
-          },
-          { timeout: this.options.transactionTimeoutMs, maxWait: this.options.transactionTimeoutMs },
-        ),
-      this.deps.databaseUrl,
-    );
-    return { ...ids, outcome };
-  }
-
   /** Sends the original record with the error headers to dlq.<group>; a Kafka failure pauses the partition instead. */
-  private async deadLetter(record: RawRecord, failure: Failure, span: Span): Promise<HandleResult> {
+  private async deadLetter(traced: TracedRecord, failure: Failure): Promise<HandleResult> {
+    const { record, span } = traced;
     try {
-      await this.producer.send({ topic: this.dlqTopic, acks: -1, messages: [deadLetterMessage(record, this.definition.group, failure)] });
+      await this.deadLetters.send(this.dlqTopic, deadLetterMessage(record, this.definition.group, failure));
     } catch (error) {
       endProcessSpan(span, "paused", error);
       return { kind: "pause", reason: error };
@@ -303,9 +301,9 @@ export class ConsumerRunner {
   }
 
   /**
-   * kafkajs heartbeats only when asked: a slow handler (a payment provider call) must not get the member thrown
-   * out of the group mid-message. A failed heartbeat here (e.g. a rebalance started) is ignored: the heartbeat
-   * after the message reports it to kafkajs, which then rejoins.
+   * kafkajs heartbeats only when asked: a slow run (payment provider calls) must not get the member thrown out of
+   * the group mid-run. A failed heartbeat here (e.g. a rebalance started) is ignored: the heartbeat after the run
+   * reports it to kafkajs, which then rejoins.
    */
   private async keepingHeartbeats<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
     const timer = setInterval(() => void heartbeat().catch(() => undefined), this.options.heartbeatIntervalMs);
@@ -330,26 +328,14 @@ export class ConsumerRunner {
   }
 }
 
+function tracedRecord(record: RawRecord, group: string): TracedRecord {
+  return { record, ...startProcessSpan(record, group) };
+}
+
 function partitionKey(record: Pick<RawRecord, "topic" | "partition">): string {
   return `${record.topic}:${record.partition}`;
 }
 
 function toRawRecord(topic: string, partition: number, message: KafkaMessage): RawRecord {
   return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: headersAsText(message.headers) };
-}
-
-function toEnvelope(record: RawRecord, decoded: DecodedEvent, traceContext: EventEnvelope["traceContext"]): EventEnvelope<never> {
-  return {
-    eventId: decoded.eventId,
-    eventType: decoded.eventType as EventType,
-    orderId: decoded.orderId,
-    occurredAt: decoded.occurredAt,
-    payload: decoded.payload as never,
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    key: record.key?.toString("utf8") ?? null,
-    headers: record.headers,
-    traceContext,
-  };
 }

@@ -1,7 +1,8 @@
+import type pg from "pg";
 import { createSchemaRegistry, type SchemaRegistry } from "../avro/schema-registry.ts";
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
-import { prismaFromConfig, type PrismaClient } from "../db/index.ts";
+import { databaseFromConfig, type PrismaClient } from "../db/index.ts";
 import { kafkaFromConfig } from "../kafka/kafka-from-config.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
@@ -16,10 +17,10 @@ export function runnerOptionsFrom(config: AppConfig): RunnerOptions {
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
     partitionsConcurrency: config.CONSUMER_PARTITIONS_CONCURRENCY,
+    batchSize: config.CONSUMER_BATCH_SIZE,
     maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
     retryBackoff: { initialMs: config.CONSUMER_RETRY_INITIAL_MS, maxMs: config.CONSUMER_RETRY_MAX_MS, factor: 2 },
     pauseBackoff: { initialMs: config.CONSUMER_DB_PAUSE_INITIAL_MS, maxMs: config.CONSUMER_DB_PAUSE_MAX_MS, factor: 2 },
-    transactionTimeoutMs: config.CONSUMER_TX_TIMEOUT_MS,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     topicPartitions: config.TOPIC_PARTITIONS,
     replicationFactor: config.TOPIC_REPLICATION_FACTOR,
@@ -30,23 +31,27 @@ export function runnerOptionsFrom(config: AppConfig): RunnerOptions {
 export interface ConsumerClients {
   config: AppConfig;
   logger: Logger;
+  /** One pool for the runner's transactions and Prisma (which runs on the same pool). */
+  pool: pg.Pool;
   prisma: PrismaClient;
   kafka: Kafka;
   registry: SchemaRegistry;
+  /** Ends the database pool (Kafka clients are the runner's to disconnect). */
+  close(): Promise<void>;
 }
 
 export function createConsumerClients(config: AppConfig, logger: Logger, clientId: string): ConsumerClients {
-  const prisma = prismaFromConfig(config, clientId, logger);
+  const database = databaseFromConfig(config, clientId, logger);
   const kafka = kafkaFromConfig(config, clientId, logger);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL, { clientId });
-  return { config, logger, prisma, kafka, registry };
+  return { config, logger, pool: database.pool, prisma: database.prisma, kafka, registry, close: database.close };
 }
 
 /** A runner for `definition` on the given clients, options from config with optional overrides (tests). */
 export function createRunner(definition: ConsumerDefinition, clients: ConsumerClients, overrides: Partial<RunnerOptions> = {}): ConsumerRunner {
   return new ConsumerRunner(
     definition,
-    { kafka: clients.kafka, prisma: clients.prisma, registry: clients.registry, logger: clients.logger, databaseUrl: clients.config.DATABASE_URL },
+    { kafka: clients.kafka, pool: clients.pool, registry: clients.registry, logger: clients.logger, databaseUrl: clients.config.DATABASE_URL },
     { ...runnerOptionsFrom(clients.config), ...overrides },
   );
 }

@@ -46,7 +46,7 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
       for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
       await runner.stop(); // finishes the in-flight message, commits, leaves the group
       await metrics.server.close();
-      await clients.prisma.$disconnect().catch(() => undefined);
+      await clients.close();
     },
   });
   runner.onFatal((error) => {

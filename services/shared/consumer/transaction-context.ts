@@ -1,6 +1,4 @@
 import type { Context } from "@opentelemetry/api";
-import type { Prisma } from "../db/index.ts";
-import type { SqlExecutor, SqlQuery } from "../db/sql.ts";
 import type { EventType } from "../events/topic-catalogue.ts";
 import { outboxRow, type OutboxRow } from "../outbox/outbox-write.ts";
 import type { EmitPayload, HandlerContext } from "./consumer-handler.ts";
@@ -11,13 +9,5 @@ export function bufferedEmit(rows: OutboxRow[], traceContext: Context): HandlerC
     const row = outboxRow(eventType, orderId, payload, traceContext);
     rows.push(row);
     return Promise.resolve(row.eventId);
-  };
-}
-
-/** A SqlExecutor over a Prisma interactive transaction (int8 arrives as bigint here, as a string from pg). */
-export function prismaExecutor(tx: Pick<Prisma.TransactionClient, "$queryRawUnsafe" | "$executeRawUnsafe">): SqlExecutor {
-  return {
-    rows: <R extends object>(query: SqlQuery) => tx.$queryRawUnsafe<R[]>(query.text, ...query.values),
-    execute: (query: SqlQuery) => tx.$executeRawUnsafe(query.text, ...query.values),
   };
 }

@@ -129,6 +129,6 @@ export class ConsumerTestBench {
     await this.producer.disconnect();
     const prefix = this.config.TOPIC_PREFIX;
     await withAdmin(this.clients.kafka, async (admin) => deleteTopics(admin, (await admin.listTopics()).filter((topic) => topic.startsWith(prefix))));
-    for (const clients of [...this.extraClients, this.clients]) await clients.prisma.$disconnect();
+    for (const clients of [...this.extraClients, this.clients]) await clients.close();
   }
 }

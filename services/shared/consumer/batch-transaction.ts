@@ -1,0 +1,144 @@
+/**
+ * Applies a run of records of ONE partition (offset order) in one database transaction: decode all, make the
+ * handlers' outside calls (prepare) before the transaction opens, then one transaction holds every first-delivery
+ * inbox row (one statement), every handler's effect in offset order (so per-key order holds) and every outgoing
+ * outbox row (one statement). Any failure throws and rolls everything back: the runner then retries the records
+ * one by one (consumer-runner.ts), so one bad record never costs the others more than a second try.
+ */
+import type { Context, Span } from "@opentelemetry/api";
+import type pg from "pg";
+import type { SchemaRegistry } from "../avro/schema-registry.ts";
+import { mapDatabaseErrors } from "../db/database-errors.ts";
+import { executorOf, inTransaction, type SqlExecutor } from "../db/sql.ts";
+import { isEventType, type EventType } from "../events/topic-catalogue.ts";
+import type { Logger } from "../logging/create-logger.ts";
+import { insertOutboxRows, type OutboxRow } from "../outbox/outbox-write.ts";
+import { TransientError, type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext, type PreparedHandler } from "./consumer-handler.ts";
+import { withSpanContext } from "./consumer-span.ts";
+import { alreadyDelivered, claimFirstDeliveries } from "./inbox.ts";
+import { decodeRecord, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
+import { bufferedEmit } from "./transaction-context.ts";
+
+export type MessageOutcome = "processed" | "duplicate" | "skipped" | "dead-lettered";
+
+/** What happened to one message, for tests and metrics. */
+export interface OutcomeRecord {
+  outcome: MessageOutcome;
+  topic: string;
+  partition: number;
+  offset: string;
+  eventId?: string;
+  eventType?: string;
+  attempts: number;
+}
+
+/** One record with its process span (started by the runner, ended by it once the outcome is known). */
+export interface TracedRecord {
+  record: RawRecord;
+  span: Span;
+  context: Context;
+}
+
+type AnyHandler = EventHandler<EventType> | PreparedHandler<EventType>;
+
+interface Item extends TracedRecord {
+  decoded: DecodedEvent;
+  envelope: EventEnvelope<never>;
+  handler: AnyHandler | undefined;
+  logger: Logger;
+  prepared?: { value: unknown };
+}
+
+export interface BatchDeps {
+  pool: pg.Pool;
+  registry: SchemaRegistry;
+  logger: Logger;
+  definition: ConsumerDefinition;
+  databaseUrl?: string;
+  /** Outside calls (prepare) of one batch in flight at once. */
+  prepareConcurrency: number;
+}
+
+export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number): Promise<OutcomeRecord[]> {
+  const items = await Promise.all(records.map((traced) => toItem(deps, traced)));
+  await prepareAll(deps, items, attempt);
+  const group = deps.definition.group;
+  return mapDatabaseErrors(
+    () =>
+      inTransaction(deps.pool, async (db) => {
+        const handled = items.filter((item) => item.handler !== undefined);
+        const fresh = await claimFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
+        const rows: OutboxRow[] = [];
+        const outcomes: OutcomeRecord[] = [];
+        for (const item of items) outcomes.push(await applyOne(item, fresh, { db, rows, group, attempt }));
+        await insertOutboxRows(db, rows);
+        return outcomes;
+      }),
+    deps.databaseUrl,
+  );
+}
+
+async function toItem(deps: BatchDeps, traced: TracedRecord): Promise<Item> {
+  const { record, span, context } = traced;
+  const decoded = await withSpanContext(context, () => decodeRecord(deps.registry, record));
+  span.setAttributes({ "messaging.message.id": decoded.eventId, "orderflow.event_type": decoded.eventType, "order.id": decoded.orderId });
+  const handler = isEventType(decoded.eventType) ? (deps.definition.handlers[decoded.eventType] as AnyHandler | undefined) : undefined;
+  const logger = deps.logger.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset });
+  return { ...traced, decoded, envelope: toEnvelope(record, decoded, context), handler, logger };
+}
+
+/** prepare() of every prepared handler whose event is not applied yet, a bounded number at a time. */
+async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Promise<void> {
+  const pending = items.filter((item) => item.handler !== undefined && typeof item.handler !== "function");
+  if (pending.length === 0) return;
+  const pool = executorOf(deps.pool);
+  const seen = await mapDatabaseErrors(() => alreadyDelivered(pool, deps.definition.group, pending.map((item) => item.decoded.eventId)), deps.databaseUrl);
+  const todo = pending.filter((item) => !seen.has(item.decoded.eventId));
+  for (let start = 0; start < todo.length; start += deps.prepareConcurrency) {
+    await Promise.all(
+      todo.slice(start, start + deps.prepareConcurrency).map(async (item) => {
+        const handler = item.handler as PreparedHandler<EventType>;
+        const ctx = { db: pool, logger: item.logger, group: deps.definition.group, attempt };
+        item.prepared = { value: await withSpanContext(item.context, () => handler.prepare(item.envelope, ctx)) };
+      }),
+    );
+  }
+}
+
+interface ApplyScope {
+  db: SqlExecutor;
+  rows: OutboxRow[];
+  group: string;
+  attempt: number;
+}
+
+async function applyOne(item: Item, fresh: Set<string>, scope: ApplyScope): Promise<OutcomeRecord> {
+  const base = { topic: item.record.topic, partition: item.record.partition, offset: item.record.offset, attempts: scope.attempt, eventId: item.decoded.eventId, eventType: item.decoded.eventType };
+  const handler = item.handler;
+  if (handler === undefined) return { ...base, outcome: "skipped" };
+  if (!fresh.delete(item.decoded.eventId)) return { ...base, outcome: "duplicate" };
+  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), logger: item.logger, group: scope.group, attempt: scope.attempt };
+  await withSpanContext(item.context, async () => {
+    if (typeof handler === "function") return handler(item.envelope, ctx);
+    // Its inbox row was there when prepare was skipped and is gone now (retention ran in between): try again.
+    if (item.prepared === undefined) throw new TransientError("event became new after its outside call was skipped", { code: "PREPARE_SKIPPED" });
+    return handler.apply(item.envelope, ctx, item.prepared.value);
+  });
+  return { ...base, outcome: "processed" };
+}
+
+function toEnvelope(record: RawRecord, decoded: DecodedEvent, traceContext: Context): EventEnvelope<never> {
+  return {
+    eventId: decoded.eventId,
+    eventType: decoded.eventType as EventType,
+    orderId: decoded.orderId,
+    occurredAt: decoded.occurredAt,
+    payload: decoded.payload as never,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key?.toString("utf8") ?? null,
+    headers: record.headers,
+    traceContext,
+  };
+}
