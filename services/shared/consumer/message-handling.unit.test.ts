@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
+import { DependencyUnavailableError } from "../errors/dependency-errors.ts";
+import { classifyFailure } from "../resilience/failure-class.ts";
 import { isPermanentFailure, PermanentError, TransientError } from "./consumer-handler.ts";
 import { DatabaseUnavailableError } from "../db/index.ts";
 import { deadLetterMessage, DLQ_HEADERS, errorCodeOf, originalHeaders } from "./dead-letter.ts";
@@ -22,13 +24,14 @@ describe("decodeRecord", () => {
     await expect(decodeRecord(registry, record(Buffer.from("{\"json\":true}")))).rejects.toMatchObject({ code: "NOT_WIRE_FORMAT" });
   });
 
-  it("tells an unknown schema id (permanent) from an unreachable registry (transient)", async () => {
+  it("tells an unknown schema id (permanent) from an unreachable registry (an outage: pause, never dead-letter)", async () => {
     const unknown = fakeRegistry(async () => Promise.reject(Object.assign(new Error("not found"), { status: 404 })));
     await expect(decodeRecord(unknown, record(wire(9)))).rejects.toMatchObject({ code: "UNKNOWN_SCHEMA_ID", canRetry: false });
     const down = fakeRegistry(async () => Promise.reject(new Error("connect ECONNREFUSED")));
     const error = await decodeRecord(down, record(wire(9))).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(isPermanentFailure(error)).toBe(false);
+    expect(classifyFailure(error)).toBe("outage");
   });
 
   it("checks the common fields and the event-type header against the writer schema", async () => {

@@ -1,0 +1,243 @@
+// The batch path of the runner: a fetched run of one partition applied in one transaction, and what happens when
+// something inside a run fails (a poison record, a database error, a dependency outage, a rebalance).
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TEST_DATABASE_URL } from "../../../test/support/stack-test-kit.ts";
+import { sql } from "../db/sql.ts";
+import { DependencyUnavailableError } from "../errors/dependency-errors.ts";
+import type { OrderPlacedPayload } from "../events/event-payloads.ts";
+import { PermanentError, preparedHandler, type ConsumerDefinition, type EventEnvelope, type HandlerContext } from "./consumer-handler.ts";
+import { ConsumerTestBench, waitUntil } from "./test-support/consumer-test-kit.ts";
+import { orderPlaced } from "./test-support/event-factory.ts";
+
+let bench: ConsumerTestBench;
+let pool: pg.Pool;
+const orderIds = new Set<string>();
+
+/** Every applied event leaves an OrderConfirmed outbox row whose payload names the transaction that applied it. */
+async function recordEffect(event: EventEnvelope<OrderPlacedPayload>, ctx: HandlerContext, group: string): Promise<void> {
+  const [tx] = await ctx.db.rows<{ id: string }>(sql`SELECT txid_current()::text AS id`);
+  await ctx.emit("OrderConfirmed", event.orderId, { customer_id: `${group}:${tx!.id}:${event.eventId}`, total_minor: 1, currency: "EUR" });
+}
+
+function group(): string {
+  return `batch-test-${randomUUID().slice(0, 8)}`;
+}
+
+interface Effect {
+  eventId: string;
+  txid: string;
+  outboxId: number;
+}
+
+async function effectsOf(groupName: string): Promise<Effect[]> {
+  const { rows } = await pool.query<{ id: string; customer: string }>(
+    "SELECT id, payload->>'customer_id' AS customer FROM outbox WHERE event_type = 'OrderConfirmed' AND payload->>'customer_id' LIKE $1 ORDER BY id",
+    [`${groupName}:%`],
+  );
+  return rows.map((row) => {
+    const [, txid, eventId] = row.customer.split(":");
+    return { eventId: eventId!, txid: txid!, outboxId: Number(row.id) };
+  });
+}
+
+/** `count` OrderPlaced events of ONE order (one key, so one partition, in this order). */
+function oneKey(count: number): OrderPlacedPayload[] {
+  const orderId = randomUUID();
+  orderIds.add(orderId);
+  return Array.from({ length: count }, () => orderPlaced(undefined, orderId));
+}
+
+beforeAll(() => {
+  pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+});
+
+beforeEach(async () => {
+  bench = await ConsumerTestBench.create("batch");
+});
+
+afterEach(async () => {
+  await bench?.close();
+});
+
+afterAll(async () => {
+  await pool?.query("DELETE FROM outbox WHERE key = ANY($1::text[])", [[...orderIds]]);
+  await pool?.end();
+});
+
+describe("consumer runner, batch path", () => {
+  it("applies a fetched run in few transactions, each event once, in offset order", async () => {
+    const name = group();
+    const events = oneKey(60);
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner({ group: name, topics: ["orders"], handlers: { OrderPlaced: (e, ctx) => recordEffect(e, ctx, name) } });
+    await runner.waitForOutcomes(60, 30_000);
+    const effects = await effectsOf(name);
+    expect(effects.map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
+    // One transaction per message would give 60 transaction ids.
+    expect(new Set(effects.map((e) => e.txid)).size).toBeLessThan(10);
+  });
+
+  it("one poison record in a run: it is dead-lettered, every other record is applied once and in order", async () => {
+    const name = group();
+    const events = oneKey(40);
+    const poison = events[17]!.event_id;
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: async (event, ctx) => {
+          if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
+          await recordEffect(event, ctx, name);
+        },
+      },
+    };
+    const dlq = await bench.dlqCollector(name);
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner(definition);
+    await runner.waitForOutcomes(40, 30_000);
+    await dlq.waitFor((records) => records.length >= 1, 10_000, "the poison record's dead letter");
+    const effects = await effectsOf(name);
+    expect(effects.map((e) => e.eventId)).toEqual(events.filter((e) => e.event_id !== poison).map((e) => e.event_id));
+    expect(runner.outcomes.filter((o) => o.outcome === "dead-lettered").map((o) => o.eventId ?? poison)).toHaveLength(1);
+    expect(dlq.records).toHaveLength(1);
+    await dlq.stop();
+  });
+
+  it("a database error mid-run rolls the whole run back; the retry applies every record exactly once", async () => {
+    const name = group();
+    const events = oneKey(30);
+    const failing = events[12]!.event_id;
+    let failed = 0;
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: async (event, ctx) => {
+          await recordEffect(event, ctx, name);
+          if (event.eventId === failing && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
+        },
+      },
+    };
+    const dlq = await bench.dlqCollector(name);
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner(definition);
+    await runner.waitForOutcomes(30, 30_000);
+    expect(failed).toBeGreaterThanOrEqual(1);
+    const effects = await effectsOf(name);
+    expect(effects.map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
+    expect(runner.outcomes.every((o) => o.outcome === "processed")).toBe(true);
+    expect(dlq.records).toHaveLength(0);
+    await dlq.stop();
+  });
+
+  it("a dependency outage (payment provider down) pauses the partition and dead-letters nothing", async () => {
+    const name = group();
+    const events = oneKey(10);
+    const downUntil = Date.now() + 4_000;
+    let calls = 0;
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: preparedHandler<"OrderPlaced", string>(
+          async () => {
+            calls += 1;
+            if (Date.now() < downUntil) throw new DependencyUnavailableError("payment-provider", "provider answered 503", { code: "PROVIDER_UNAVAILABLE" });
+            return "authorized";
+          },
+          (event, ctx) => recordEffect(event, ctx, name),
+        ),
+      },
+    };
+    const dlq = await bench.dlqCollector(name);
+    await bench.publishMany("OrderPlaced", events);
+    // Five attempts with fast retries (20-200 ms) would be spent well within the four seconds of outage.
+    const runner = await bench.startRunner(definition);
+    await runner.waitForOutcomes(10, 60_000);
+    expect(runner.pauses).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeGreaterThan(10);
+    expect(runner.outcomes.every((o) => o.outcome === "processed")).toBe(true);
+    expect((await effectsOf(name)).map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
+    expect(dlq.records).toHaveLength(0);
+    await dlq.stop();
+  });
+
+  it("a rebalance in the middle of a run: every event is applied exactly once across both members", async () => {
+    const name = group();
+    const events = Array.from({ length: 12 }, () => oneKey(20)).flat();
+    let entered!: () => void;
+    const slowStarted = new Promise<void>((resolve) => (entered = resolve));
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: async (event, ctx) => {
+          entered();
+          await new Promise((resolve) => setTimeout(resolve, 5)); // keeps runs in flight while the group rebalances
+          await recordEffect(event, ctx, name);
+        },
+      },
+    };
+    await bench.publishMany("OrderPlaced", events);
+    const first = await bench.startRunner(definition);
+    await slowStarted;
+    const second = await bench.startRunner(definition);
+    const ids = new Set(events.map((e) => e.event_id));
+    await waitUntil(async () => new Set((await effectsOf(name)).map((e) => e.eventId)).size === ids.size, 90_000, "every event applied");
+    await waitUntil(async () => first.outcomes.length + second.outcomes.length >= events.length, 30_000, "an outcome for every event");
+    const effects = await effectsOf(name);
+    expect(effects).toHaveLength(events.length); // none twice
+    for (const orderId of new Set(events.map((e) => e.order_id))) {
+      const expected = events.filter((e) => e.order_id === orderId).map((e) => e.event_id);
+      const applied = effects.filter((e) => expected.includes(e.eventId)).map((e) => e.eventId);
+      expect(applied).toEqual(expected); // per key, in offset order
+    }
+  });
+});
+
+describe("consumer runner, a frozen peer", () => {
+  it("a process frozen mid-transaction (SIGSTOP) blocks a row only until its idle-in-transaction timeout", async () => {
+    const sku = `FROZEN-${randomUUID().slice(0, 8)}`;
+    await pool.query("INSERT INTO products (sku, name, price_minor, currency) VALUES ($1, $1, 100, 'EUR')", [sku]);
+    await pool.query("INSERT INTO stock (sku, available) VALUES ($1, 1)", [sku]);
+    const frozen = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./test-support/hold-row-lock.ts", import.meta.url)), sku], {
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_IDLE_IN_TX_TIMEOUT_MS: "3000" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        frozen.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("locked") && resolve());
+        frozen.on("exit", (code) => reject(new Error(`hold-row-lock exited early (${code})`)));
+      });
+      frozen.kill("SIGSTOP");
+      const name = group();
+      const events = oneKey(3);
+      const runner = await bench.startRunner({
+        group: name,
+        topics: ["orders"],
+        handlers: {
+          OrderPlaced: async (event, ctx) => {
+            await ctx.db.execute(sql`UPDATE stock SET updated_at = now() WHERE sku = ${sku}`);
+            await recordEffect(event, ctx, name);
+          },
+        },
+      });
+      const startedAt = Date.now();
+      await bench.publishMany("OrderPlaced", events);
+      // Without the session timeout the frozen transaction would hold the row for ever (a host that lost power:
+      // until TCP keepalive, ~2 h); the statement timeout alone only turns the wait into endless pauses.
+      await runner.waitForOutcomes(3, 45_000);
+      expect(Date.now() - startedAt).toBeLessThan(45_000);
+      expect((await effectsOf(name)).map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
+    } finally {
+      frozen.kill("SIGKILL");
+      frozen.kill("SIGCONT");
+      await pool.query("DELETE FROM stock WHERE sku = $1", [sku]);
+      await pool.query("DELETE FROM products WHERE sku = $1", [sku]);
+    }
+  });
+});
