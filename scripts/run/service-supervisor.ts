@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
+import { buildServices, serviceEntry } from "./build-services.ts";
 
 export interface ServiceSpec {
   name: string;
@@ -27,14 +27,17 @@ export class ServiceSupervisor {
   constructor(private readonly repo: string, private readonly env: NodeJS.ProcessEnv) {}
 
   start(specs: readonly ServiceSpec[]): void {
+    const startedAt = Date.now();
+    const written = buildServices(this.repo);
+    if (written > 0) process.stdout.write(`  build     compiled ${written} changed files to dist/ in ${((Date.now() - startedAt) / 1000).toFixed(1)}s\n`);
     for (const spec of specs) {
       for (let i = 1; i <= spec.instances; i += 1) this.spawnInstance(spec.name, `${spec.name}#${i}`, 0);
     }
   }
 
   private spawnInstance(service: string, label: string, restarts: number): void {
-    // node --import tsx, not the tsx binary: tsx runs the script in a grandchild that a SIGKILL would orphan.
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(this.repo, "services", service, "main.ts")], {
+    // Compiled JavaScript on plain node: no loader transpiling in every service process (scripts/run/build-services.ts).
+    const child = spawn(process.execPath, ["--enable-source-maps", serviceEntry(this.repo, service)], {
       cwd: this.repo,
       env: { ...this.env, SERVICE_INSTANCE: label },
       stdio: ["ignore", "pipe", "pipe"],

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { buildServices, serviceEntry } from "../../scripts/run/build-services.ts";
 
 /** Log lines kept in memory per process (the full output goes to its log file). */
 const MAX_KEPT_LINES = 5_000;
@@ -15,7 +16,8 @@ export interface ServiceProcessOptions {
 }
 
 /**
- * One service instance as a child process (`node --import tsx services/<name>/main.ts`): its JSON log lines are parsed and kept
+ * One service instance as a child process, run exactly as `npm start` runs it (the compiled
+ * dist/services/<name>/main.js on plain node, see scripts/run/build-services.ts): its JSON log lines are parsed and kept
  * (bounded) so tests can wait on them, and written whole to <logDir>/<label>.log for diagnosis.
  */
 export class ServiceProcess {
@@ -27,9 +29,8 @@ export class ServiceProcess {
   constructor(readonly options: ServiceProcessOptions) {
     mkdirSync(options.logDir, { recursive: true });
     this.logFile = createWriteStream(path.join(options.logDir, `${options.label}.log`));
-    // node --import tsx, not the tsx CLI: the CLI runs the service in a child process of its own, so a SIGKILL
-    // meant to crash the service would only kill the wrapper and leave the service running.
-    this.child = spawn(process.execPath, ["--import", "tsx", path.join("services", options.service, "main.ts")], {
+    buildServices(options.repo); // milliseconds when nothing changed
+    this.child = spawn(process.execPath, ["--enable-source-maps", serviceEntry(options.repo, options.service)], {
       cwd: options.repo,
       env: { ...options.env, SERVICE_INSTANCE: options.label },
       stdio: ["ignore", "pipe", "pipe"],

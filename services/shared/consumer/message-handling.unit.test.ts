@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
 import { DependencyUnavailableError } from "../errors/dependency-errors.ts";
 import { classifyFailure } from "../resilience/failure-class.ts";
-import { isPermanentFailure, PermanentError, TransientError } from "./consumer-handler.ts";
+import { isPermanentFailure, PermanentError } from "./consumer-handler.ts";
 import { DatabaseUnavailableError } from "../db/index.ts";
 import { deadLetterMessage, DLQ_HEADERS, errorCodeOf, originalHeaders } from "./dead-letter.ts";
 import { decodeRecord, headersAsText, type RawRecord } from "./message-decoder.ts";
