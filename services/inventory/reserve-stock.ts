@@ -1,5 +1,6 @@
 import type { OrderPlacedPayload, StockLine, StockShortage } from "../shared/events/event-payloads.ts";
-import type { EventEnvelope, HandlerContext, TransactionClient } from "../shared/consumer/consumer-handler.ts";
+import type { EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import { sql, type SqlExecutor } from "../shared/db/sql.ts";
 
 /** One line per SKU (quantities of repeated SKUs summed), sorted by SKU so concurrent orders lock rows in one order. */
 export function stockLines(items: OrderPlacedPayload["items"]): StockLine[] {
@@ -9,18 +10,23 @@ export function stockLines(items: OrderPlacedPayload["items"]): StockLine[] {
 }
 
 /** The guarded decrement: succeeds only while enough stock is available, so concurrent orders can never oversell. */
-async function takeStock(tx: TransactionClient, line: StockLine): Promise<boolean> {
-  const updated = await tx.$executeRaw`
-    UPDATE stock SET available = available - ${line.quantity}, reserved = reserved + ${line.quantity}, updated_at = now()
-     WHERE sku = ${line.sku} AND available >= ${line.quantity}`;
+async function takeStock(db: SqlExecutor, line: StockLine): Promise<boolean> {
+  const updated = await db.execute(sql`
+    UPDATE stock SET available = available - ${line.quantity}::int, reserved = reserved + ${line.quantity}::int, updated_at = now()
+     WHERE sku = ${line.sku} AND available >= ${line.quantity}::int`);
   return updated === 1;
 }
 
-async function shortagesOf(tx: TransactionClient, lines: readonly StockLine[], failed: ReadonlySet<string>): Promise<StockShortage[]> {
+async function shortagesOf(db: SqlExecutor, lines: readonly StockLine[], failed: ReadonlySet<string>): Promise<StockShortage[]> {
   const skus = lines.filter((line) => failed.has(line.sku)).map((line) => line.sku);
-  const rows = await tx.$queryRaw<Array<{ sku: string; available: number }>>`SELECT sku, available FROM stock WHERE sku = ANY(${skus}::text[])`;
-  const available = new Map(rows.map((row) => [row.sku, row.available]));
+  const rows = await db.rows<{ sku: string; available: number }>(sql`SELECT sku, available FROM stock WHERE sku = ANY(${skus}::text[])`);
+  const available = new Map(rows.map((row) => [row.sku, Number(row.available)]));
   return lines.filter((line) => failed.has(line.sku)).map((line) => ({ sku: line.sku, requested: line.quantity, available: available.get(line.sku) ?? 0 }));
+}
+
+async function hasReservations(db: SqlExecutor, orderId: string): Promise<boolean> {
+  const rows = await db.rows<{ found: number }>(sql`SELECT 1 AS found FROM stock_reservations WHERE order_id = ${orderId}::uuid LIMIT 1`);
+  return rows.length > 0;
 }
 
 /**
@@ -29,26 +35,26 @@ async function shortagesOf(tx: TransactionClient, lines: readonly StockLine[], f
  * StockRejected names the short SKUs. An order that already has reservations is left alone.
  */
 export async function reserveStock(event: EventEnvelope<OrderPlacedPayload>, ctx: HandlerContext): Promise<void> {
-  const { tx } = ctx;
-  const existing = await tx.$queryRaw<Array<{ n: bigint }>>`SELECT count(*) AS n FROM stock_reservations WHERE order_id = ${event.orderId}::uuid`;
-  if (Number(existing[0]?.n ?? 0) > 0) {
+  const { db } = ctx;
+  if (await hasReservations(db, event.orderId)) {
     ctx.logger.warn("order already has reservations; OrderPlaced ignored");
     return;
   }
   const lines = stockLines(event.payload.items);
-  await tx.$executeRawUnsafe("SAVEPOINT reserve_order");
+  await db.execute(sql`SAVEPOINT reserve_order`);
   const failed = new Set<string>();
-  for (const line of lines) if (!(await takeStock(tx, line))) failed.add(line.sku);
+  for (const line of lines) if (!(await takeStock(db, line))) failed.add(line.sku);
   if (failed.size > 0) {
-    await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT reserve_order");
-    const shortages = await shortagesOf(tx, lines, failed);
+    await db.execute(sql`ROLLBACK TO SAVEPOINT reserve_order`);
+    const shortages = await shortagesOf(db, lines, failed);
     await ctx.emit("StockRejected", event.orderId, { reason: `insufficient stock for ${[...failed].join(", ")}`, shortages });
     ctx.logger.info({ shortages }, "stock rejected");
     return;
   }
-  await tx.$executeRawUnsafe("RELEASE SAVEPOINT reserve_order");
-  for (const line of lines) {
-    await tx.$executeRaw`INSERT INTO stock_reservations (order_id, sku, quantity, status) VALUES (${event.orderId}::uuid, ${line.sku}, ${line.quantity}, 'RESERVED')`;
-  }
+  await db.execute(sql`RELEASE SAVEPOINT reserve_order`);
+  await db.execute(sql`
+    INSERT INTO stock_reservations (order_id, sku, quantity, status)
+    SELECT ${event.orderId}::uuid, sku, quantity, 'RESERVED'::reservation_status
+      FROM unnest(${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[]) AS l(sku, quantity)`);
   await ctx.emit("StockReserved", event.orderId, { reservation_id: event.orderId, items: lines });
 }

@@ -1,5 +1,6 @@
 import type { ConsumerDefinition, EventEnvelope, EventHandler, HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import type { OrderCancelledPayload, OrderConfirmedPayload, OrderPlacedPayload } from "../shared/events/event-payloads.ts";
+import { sql } from "../shared/db/sql.ts";
 import type { NotificationChannel, NotificationKind, OutgoingNotification } from "./notification-channel.ts";
 
 export const NOTIFICATION_GROUP = "notification";
@@ -31,16 +32,16 @@ async function notify(
 ): Promise<void> {
   const payload = event.payload;
   const idempotencyKey = `notify:${event.eventId}:${channel.name}`;
-  const created = await ctx.tx.notification.createMany({
-    data: [{ orderId: payload.order_id, eventId: event.eventId, kind, channel: channel.name, recipient: payload.customer_id, idempotencyKey, attempts: 1 }],
-    skipDuplicates: true,
-  });
-  if (created.count === 0) {
+  const created = await ctx.db.execute(sql`
+    INSERT INTO notifications (order_id, event_id, kind, channel, recipient, idempotency_key, attempts)
+    VALUES (${payload.order_id}::uuid, ${event.eventId}::uuid, ${kind}, ${channel.name}, ${payload.customer_id}, ${idempotencyKey}, 1)
+    ON CONFLICT DO NOTHING`);
+  if (created === 0) {
     ctx.logger.info({ kind }, "notification for this event already exists");
     return;
   }
   await channel.send({ idempotencyKey, orderId: payload.order_id, kind, recipient: payload.customer_id, ...composeMessage(kind, payload) });
-  await ctx.tx.notification.update({ where: { idempotencyKey }, data: { status: "SENT", sentAt: new Date() } });
+  await ctx.db.execute(sql`UPDATE notifications SET status = 'SENT'::notification_status, sent_at = now() WHERE idempotency_key = ${idempotencyKey}`);
 }
 
 export function notificationConsumer(channel: NotificationChannel): ConsumerDefinition {

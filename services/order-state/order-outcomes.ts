@@ -1,4 +1,4 @@
-import type { TransactionClient } from "../shared/consumer/consumer-handler.ts";
+import { sql, type SqlExecutor } from "../shared/db/sql.ts";
 
 export type StockOutcome = "RESERVED" | "REJECTED";
 export type PaymentOutcome = "AUTHORIZED" | "DECLINED";
@@ -29,19 +29,19 @@ function fromRow(row: OutcomeRow | undefined): OrderOutcomes {
  * then returns both outcomes. Exactly one of them therefore sees the order decided.
  */
 
-export async function recordStockOutcome(tx: TransactionClient, orderId: string, status: StockOutcome, reason: string | null): Promise<OrderOutcomes> {
-  const rows = await tx.$queryRaw<OutcomeRow[]>`
+export async function recordStockOutcome(db: SqlExecutor, orderId: string, status: StockOutcome, reason: string | null): Promise<OrderOutcomes> {
+  const rows = await db.rows<OutcomeRow>(sql`
     INSERT INTO order_outcomes (order_id, stock_status, stock_reason) VALUES (${orderId}::uuid, ${status}, ${reason})
     ON CONFLICT (order_id) DO UPDATE SET stock_status = EXCLUDED.stock_status, stock_reason = EXCLUDED.stock_reason, updated_at = now()
-    RETURNING stock_status, stock_reason, payment_status, payment_reason`;
+    RETURNING stock_status, stock_reason, payment_status, payment_reason`);
   return fromRow(rows[0]);
 }
 
-export async function recordPaymentOutcome(tx: TransactionClient, orderId: string, status: PaymentOutcome, reason: string | null): Promise<OrderOutcomes> {
-  const rows = await tx.$queryRaw<OutcomeRow[]>`
+export async function recordPaymentOutcome(db: SqlExecutor, orderId: string, status: PaymentOutcome, reason: string | null): Promise<OrderOutcomes> {
+  const rows = await db.rows<OutcomeRow>(sql`
     INSERT INTO order_outcomes (order_id, payment_status, payment_reason) VALUES (${orderId}::uuid, ${status}, ${reason})
     ON CONFLICT (order_id) DO UPDATE SET payment_status = EXCLUDED.payment_status, payment_reason = EXCLUDED.payment_reason, updated_at = now()
-    RETURNING stock_status, stock_reason, payment_status, payment_reason`;
+    RETURNING stock_status, stock_reason, payment_status, payment_reason`);
   return fromRow(rows[0]);
 }
 

@@ -4,19 +4,19 @@ import { decide, recordPaymentOutcome, recordStockOutcome } from "./order-outcom
 import { applyDecision } from "./order-transition.ts";
 
 async function onStockReserved(event: EventEnvelope<StockReservedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.tx, event.orderId, "RESERVED", null)));
+  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "RESERVED", null)));
 }
 
 async function onStockRejected(event: EventEnvelope<StockRejectedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.tx, event.orderId, "REJECTED", event.payload.reason)));
+  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "REJECTED", event.payload.reason)));
 }
 
 async function onPaymentAuthorized(event: EventEnvelope<PaymentAuthorizedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.tx, event.orderId, "AUTHORIZED", null)));
+  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "AUTHORIZED", null)));
 }
 
 async function onPaymentDeclined(event: EventEnvelope<PaymentDeclinedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.tx, event.orderId, "DECLINED", event.payload.reason)));
+  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "DECLINED", event.payload.reason)));
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import { sql } from "../shared/db/sql.ts";
 import type { OrderDecision } from "./order-outcomes.ts";
 import { processRegistry } from "../shared/metrics/metrics-registry.ts";
 import { recordOrderTerminal } from "../shared/metrics/orderflow-metrics.ts";
 
 interface DecidedOrder {
   customer_id: string;
-  total_minor: bigint;
+  /** int8: a string from pg, a bigint through Prisma. */
+  total_minor: string | bigint;
   currency: string;
   created_at: Date;
 }
@@ -19,16 +21,16 @@ export async function applyDecision(ctx: HandlerContext, orderId: string, decisi
   if (decision.kind === "wait") return;
   const status = decision.kind === "confirm" ? "CONFIRMED" : "CANCELLED";
   const reason = decision.kind === "cancel" ? decision.reason : null;
-  const rows = await ctx.tx.$queryRaw<DecidedOrder[]>`
+  const rows = await ctx.db.rows<DecidedOrder>(sql`
     UPDATE orders SET status = ${status}::order_status, cancel_reason = ${reason}, updated_at = now()
      WHERE id = ${orderId}::uuid AND status = 'PENDING'
-    RETURNING customer_id, total_minor, currency, created_at`;
+    RETURNING customer_id, total_minor, currency, created_at`);
   const order = rows[0];
   if (!order) {
     ctx.logger.info({ decision: decision.kind }, "order is not PENDING (already decided or unknown); nothing to do");
     return;
   }
-  await ctx.tx.$executeRaw`INSERT INTO order_status_history (order_id, status, reason) VALUES (${orderId}::uuid, ${status}::order_status, ${reason})`;
+  await ctx.db.execute(sql`INSERT INTO order_status_history (order_id, status, reason) VALUES (${orderId}::uuid, ${status}::order_status, ${reason})`);
   const common = { customer_id: order.customer_id, total_minor: Number(order.total_minor), currency: order.currency };
   if (decision.kind === "confirm") await ctx.emit("OrderConfirmed", orderId, common);
   else await ctx.emit("OrderCancelled", orderId, { ...common, reason: decision.reason });

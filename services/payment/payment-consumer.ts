@@ -1,6 +1,7 @@
 import type { PaymentStatus } from "../shared/db/index.ts";
-import type { ConsumerDefinition, EventHandler } from "../shared/consumer/consumer-handler.ts";
+import { preparedHandler, type ConsumerDefinition, type PreparedHandler } from "../shared/consumer/consumer-handler.ts";
 import { applyWaitingCallbacks } from "./callbacks/apply-callback.ts";
+import { insertPayment, movePayment, paymentOfOrder } from "./payment-store.ts";
 import { authorizeKey, voidKey, type AuthorizeResult, type PaymentGateway } from "./provider/payment-gateway.ts";
 
 export const PAYMENT_GROUP = "payment";
@@ -11,67 +12,84 @@ const STATUS_BY_OUTCOME: Record<AuthorizeResult["outcome"], PaymentStatus> = {
   pending: "PENDING",
 };
 
+/** What prepare() found out before the transaction: nothing to do (and why), or the provider's answer. */
+type AuthorizePlan = { kind: "skip"; why: string } | { kind: "answered"; result: AuthorizeResult };
+type VoidPlan = { kind: "skip"; why: string } | { kind: "voided"; paymentId: string };
+
 /**
- * OrderPlaced -> authorize the total with the provider (idempotency key authorize:<order id>), store the payment
- * and emit PaymentAuthorized / PaymentDeclined. A pending authorization emits nothing yet: its outcome arrives
- * through the webhook. Callbacks that arrived before this payment existed are applied right here.
+ * OrderPlaced -> authorize the total with the provider (idempotency key authorize:<order id>) before the
+ * transaction, then store the payment and emit PaymentAuthorized / PaymentDeclined in it. A pending authorization
+ * emits nothing yet: its outcome arrives through the webhook. Callbacks that arrived before this payment existed
+ * are applied right here.
  */
-function onOrderPlaced(gateway: PaymentGateway): EventHandler<"OrderPlaced"> {
-  return async (event, ctx) => {
-    const order = event.payload;
-    const existing = await ctx.tx.payment.findUnique({ where: { orderId: order.order_id }, select: { id: true } });
-    if (existing) {
-      ctx.logger.info({ payment_id: existing.id }, "order already has a payment; nothing to authorize");
-      return;
-    }
-    const idempotencyKey = authorizeKey(order.order_id);
-    const result = await gateway.authorize({
-      idempotencyKey,
-      orderId: order.order_id,
-      customerId: order.customer_id,
-      amountMinor: order.total_minor,
-      currency: order.currency,
-    });
-    const payment = await ctx.tx.payment.create({
-      data: {
+function onOrderPlaced(gateway: PaymentGateway): PreparedHandler<"OrderPlaced"> {
+  return preparedHandler<"OrderPlaced", AuthorizePlan>(
+    async (event, ctx) => {
+      const order = event.payload;
+      if (await paymentOfOrder(ctx.db, order.order_id)) return { kind: "skip", why: "order already has a payment; nothing to authorize" };
+      const result = await gateway.authorize({
+        idempotencyKey: authorizeKey(order.order_id),
         orderId: order.order_id,
-        idempotencyKey,
+        customerId: order.customer_id,
+        amountMinor: order.total_minor,
+        currency: order.currency,
+      });
+      return { kind: "answered", result };
+    },
+    async (event, ctx, plan) => {
+      if (plan.kind === "skip") return ctx.logger.info(plan.why);
+      const order = event.payload;
+      const { result } = plan;
+      const payment = await insertPayment(ctx.db, {
+        orderId: order.order_id,
+        idempotencyKey: authorizeKey(order.order_id),
         providerPaymentId: result.providerPaymentId,
-        amountMinor: BigInt(order.total_minor),
+        amountMinor: order.total_minor,
         currency: order.currency,
         status: STATUS_BY_OUTCOME[result.outcome],
         declineReason: result.outcome === "declined" ? result.reason : null,
-      },
-    });
-    const money = { payment_id: payment.id, amount_minor: order.total_minor, currency: order.currency };
-    if (result.outcome === "authorized") await ctx.emit("PaymentAuthorized", order.order_id, { ...money, provider_reference: result.providerPaymentId });
-    if (result.outcome === "declined") await ctx.emit("PaymentDeclined", order.order_id, { ...money, reason: result.reason });
-    ctx.logger.info({ payment_id: payment.id, outcome: result.outcome }, "payment authorization answered");
-    await applyWaitingCallbacks(ctx.tx, payment, ctx.emit);
-  };
+      });
+      // The unique order_id: a concurrent delivery stored the same provider answer first.
+      if (!payment) return ctx.logger.info("order already has a payment; nothing recorded");
+      const money = { payment_id: payment.id, amount_minor: order.total_minor, currency: order.currency };
+      if (result.outcome === "authorized") await ctx.emit("PaymentAuthorized", order.order_id, { ...money, provider_reference: result.providerPaymentId });
+      if (result.outcome === "declined") await ctx.emit("PaymentDeclined", order.order_id, { ...money, reason: result.reason });
+      ctx.logger.info({ payment_id: payment.id, outcome: result.outcome }, "payment authorization answered");
+      await applyWaitingCallbacks(ctx.db, payment, ctx.emit);
+    },
+  );
 }
 
-/** OrderCancelled -> void an authorized (or still pending) payment (idempotency key void:<order id>) -> PaymentVoided. */
-function onOrderCancelled(gateway: PaymentGateway): EventHandler<"OrderCancelled"> {
-  return async (event, ctx) => {
-    const orderId = event.payload.order_id;
-    const payment = await ctx.tx.payment.findUnique({ where: { orderId } });
-    if (!payment || (payment.status !== "AUTHORIZED" && payment.status !== "PENDING") || !payment.providerPaymentId) {
-      ctx.logger.info({ payment_status: payment?.status ?? null }, "nothing to void");
-      return;
-    }
-    await gateway.void({ idempotencyKey: voidKey(orderId), providerPaymentId: payment.providerPaymentId });
-    // Guarded: a webhook may have decided a pending payment meanwhile; only one of them wins.
-    const voided = await ctx.tx.payment.updateMany({ where: { id: payment.id, status: { in: ["AUTHORIZED", "PENDING"] } }, data: { status: "VOIDED" } });
-    if (voided.count === 0) return;
-    await ctx.emit("PaymentVoided", orderId, {
-      payment_id: payment.id,
-      amount_minor: Number(payment.amountMinor),
-      currency: payment.currency,
-      reason: event.payload.reason,
-    });
-    ctx.logger.info({ payment_id: payment.id }, "payment voided after cancellation");
-  };
+const VOIDABLE: readonly PaymentStatus[] = ["AUTHORIZED", "PENDING"];
+
+/**
+ * OrderCancelled -> void an authorized (or still pending) payment with the provider (idempotency key
+ * void:<order id>) before the transaction, then mark it VOIDED and emit PaymentVoided in it.
+ */
+function onOrderCancelled(gateway: PaymentGateway): PreparedHandler<"OrderCancelled"> {
+  return preparedHandler<"OrderCancelled", VoidPlan>(
+    async (event, ctx) => {
+      const orderId = event.payload.order_id;
+      const payment = await paymentOfOrder(ctx.db, orderId);
+      if (!payment || !VOIDABLE.includes(payment.status) || !payment.providerPaymentId) return { kind: "skip", why: `nothing to void (payment ${payment?.status ?? "absent"})` };
+      await gateway.void({ idempotencyKey: voidKey(orderId), providerPaymentId: payment.providerPaymentId });
+      return { kind: "voided", paymentId: payment.id };
+    },
+    async (event, ctx, plan) => {
+      if (plan.kind === "skip") return ctx.logger.info(plan.why);
+      const orderId = event.payload.order_id;
+      // Guarded: a webhook may have decided a pending payment meanwhile; only one of them wins.
+      if (!(await movePayment(ctx.db, plan.paymentId, VOIDABLE, "VOIDED"))) return;
+      const payment = await paymentOfOrder(ctx.db, orderId);
+      await ctx.emit("PaymentVoided", orderId, {
+        payment_id: plan.paymentId,
+        amount_minor: payment?.amountMinor ?? event.payload.total_minor,
+        currency: payment?.currency ?? event.payload.currency,
+        reason: event.payload.reason,
+      });
+      ctx.logger.info({ payment_id: plan.paymentId }, "payment voided after cancellation");
+    },
+  );
 }
 
 export function paymentConsumer(gateway: PaymentGateway): ConsumerDefinition {

@@ -2,7 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { Logger } from "../../shared/logging/create-logger.ts";
 import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
-import { applyCallback, emitterFor } from "./apply-callback.ts";
+import { prismaExecutor } from "../../shared/consumer/transaction-context.ts";
+import { sql } from "../../shared/db/sql.ts";
+import { paymentOfProviderId } from "../payment-store.ts";
+import { applyCallback, callbackOfRow, emitterFor } from "./apply-callback.ts";
 
 const BATCH_SIZE = 100;
 
@@ -13,17 +16,17 @@ const BATCH_SIZE = 100;
 export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: number): Promise<number> {
   return prisma.$transaction(
     async (tx) => {
-      const due = await tx.$queryRaw<{ id: bigint }[]>`
-        SELECT c.id FROM payment_callbacks c
+      const db = prismaExecutor(tx);
+      const due = await db.rows<{ id: string | bigint; event_type: string; payload: unknown; provider_payment_id: string }>(sql`
+        SELECT c.id, c.event_type, c.payload, c.provider_payment_id FROM payment_callbacks c
         JOIN payments p ON p.provider_payment_id = c.provider_payment_id
         WHERE c.reconciled_at IS NULL
         ORDER BY c.id
         LIMIT ${BATCH_SIZE}
-        FOR UPDATE OF c SKIP LOCKED`;
-      for (const { id } of due) {
-        const callback = await tx.paymentCallback.findUniqueOrThrow({ where: { id }, select: { id: true, eventType: true, payload: true, providerPaymentId: true } });
-        const payment = await tx.payment.findUniqueOrThrow({ where: { providerPaymentId: callback.providerPaymentId } });
-        await applyCallback(tx, callback, payment, emitterFor(tx));
+        FOR UPDATE OF c SKIP LOCKED`);
+      for (const row of due) {
+        const payment = await paymentOfProviderId(db, row.provider_payment_id);
+        if (payment) await applyCallback(db, callbackOfRow(row), payment, emitterFor(db));
       }
       return due.length;
     },
