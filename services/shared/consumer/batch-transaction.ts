@@ -59,9 +59,29 @@ export interface BatchDeps {
   prepareConcurrency: number;
 }
 
-export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number): Promise<OutcomeRecord[]> {
+/** What a run achieved: the outcomes of the records applied (a prefix of the run), and why the rest was not. */
+export interface RunResult {
+  outcomes: OutcomeRecord[];
+  /** The first record whose outside call failed: it and every record after it were not applied. */
+  stoppedAt?: { index: number; error: unknown };
+}
+
+export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number): Promise<RunResult> {
   const items = await Promise.all(records.map((traced) => toItem(deps, traced)));
-  await prepareAll(deps, items, attempt);
+  const stoppedAt = await prepareAll(deps, items, attempt);
+  const applicable = stoppedAt === undefined ? items : items.slice(0, stoppedAt.index);
+  const outcomes = applicable.length === 0 ? [] : await applyInTransaction(deps, applicable, attempt);
+  return stoppedAt === undefined ? { outcomes } : { outcomes, stoppedAt };
+}
+
+/** One record, all or nothing: throws what stopped it. */
+export async function applyRecord(deps: BatchDeps, record: TracedRecord, attempt: number): Promise<OutcomeRecord> {
+  const result = await applyRecords(deps, [record], attempt);
+  if (result.stoppedAt) throw result.stoppedAt.error;
+  return result.outcomes[0]!;
+}
+
+function applyInTransaction(deps: BatchDeps, items: readonly Item[], attempt: number): Promise<OutcomeRecord[]> {
   const group = deps.definition.group;
   return mapDatabaseErrors(
     () =>
@@ -87,22 +107,32 @@ async function toItem(deps: BatchDeps, traced: TracedRecord): Promise<Item> {
   return { ...traced, decoded, envelope: toEnvelope(record, decoded, context), handler, logger };
 }
 
-/** prepare() of every prepared handler whose event is not applied yet, a bounded number at a time. */
-async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Promise<void> {
+/**
+ * prepare() of every prepared handler whose event is not applied yet, a bounded number at a time. A failed call
+ * does not fail the others: the run is applied up to the first record whose call failed (offset order holds).
+ */
+async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Promise<RunResult["stoppedAt"]> {
   const pending = items.filter((item) => item.handler !== undefined && typeof item.handler !== "function");
-  if (pending.length === 0) return;
+  if (pending.length === 0) return undefined;
   const pool = executorOf(deps.pool);
   const seen = await mapDatabaseErrors(() => alreadyDelivered(pool, deps.definition.group, pending.map((item) => item.decoded.eventId)), deps.databaseUrl);
   const todo = pending.filter((item) => !seen.has(item.decoded.eventId));
+  const failures = new Map<Item, unknown>();
   for (let start = 0; start < todo.length; start += deps.prepareConcurrency) {
     await Promise.all(
       todo.slice(start, start + deps.prepareConcurrency).map(async (item) => {
         const handler = item.handler as PreparedHandler<EventType>;
         const ctx = { db: pool, logger: item.logger, group: deps.definition.group, attempt };
-        item.prepared = { value: await withSpanContext(item.context, () => handler.prepare(item.envelope, ctx)) };
+        try {
+          item.prepared = { value: await withSpanContext(item.context, () => handler.prepare(item.envelope, ctx)) };
+        } catch (error) {
+          failures.set(item, error);
+        }
       }),
     );
   }
+  const index = items.findIndex((item) => failures.has(item));
+  return index === -1 ? undefined : { index, error: failures.get(items[index]!) };
 }
 
 interface ApplyScope {

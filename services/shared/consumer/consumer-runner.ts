@@ -15,7 +15,7 @@ import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { applyRecords, type BatchDeps, type OutcomeRecord, type TracedRecord } from "./batch-transaction.ts";
+import { applyRecord, applyRecords, type BatchDeps, type OutcomeRecord, type TracedRecord } from "./batch-transaction.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
@@ -190,43 +190,48 @@ export class ConsumerRunner {
     const { batch } = payload;
     for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
       if (!this.canContinue(payload)) return;
-      const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => toRawRecord(batch.topic, batch.partition, m));
-      const done = records.length > 1 ? await this.applyRun(records, payload) : "one-by-one";
-      if (done === "paused") return;
-      if (done === "one-by-one" && !(await this.applyOneByOne(records, payload))) return;
+      const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
+      const carryOn = records.length > 1 ? await this.applyRun(records, payload) : await this.applyOneByOne(records, payload);
+      if (!carryOn) return;
     }
   }
 
-  /** The fast path: the whole run in one transaction. "one-by-one" when it failed for a reason a record may own. */
-  private async applyRun(records: RawRecord[], payload: EachBatchPayload): Promise<"applied" | "paused" | "one-by-one"> {
-    const traced = records.map((record) => tracedRecord(record, this.definition.group));
+  /**
+   * The fast path: the whole run in one transaction. What it could not apply (a record whose outside call failed,
+   * and the records after it; or all of it when the transaction failed) goes the careful path.
+   */
+  private async applyRun(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
+    let rest = records;
     try {
-      const outcomes = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, traced, 1));
-      traced.forEach((t, i) => endProcessSpan(t.span, outcomes[i]!.outcome));
-      await this.settle(payload, outcomes);
-      return "applied";
+      const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, records, 1));
+      result.outcomes.forEach((outcome, i) => endProcessSpan(records[i]!.span, outcome.outcome));
+      await this.settle(payload, result.outcomes);
+      rest = result.stoppedAt ? records.slice(result.stoppedAt.index) : [];
     } catch (error) {
-      const outage = classifyFailure(error) === "outage";
-      for (const t of traced) endProcessSpan(t.span, outage ? "paused" : "run-retried-one-by-one", error);
-      if (!outage) return "one-by-one";
-      this.pausePartition(records[0]!, payload.pause, error);
-      return "paused";
+      this.log.info({ topic: records[0]!.record.topic, partition: records[0]!.record.partition, records: records.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
     }
+    return this.applyOneByOne(rest, payload);
   }
 
   /** The careful path: each record in its own transaction with its own attempts. False when the batch must stop. */
-  private async applyOneByOne(records: RawRecord[], payload: EachBatchPayload): Promise<boolean> {
-    for (const record of records) {
-      if (!this.canContinue(payload)) return false;
-      const result = await this.handle(record, payload.heartbeat);
-      if (result.kind === "abandon") return false;
+  private async applyOneByOne(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
+    for (const [index, traced] of records.entries()) {
+      if (!this.canContinue(payload)) return this.abandon(records.slice(index));
+      const result = await this.handle(traced, payload.heartbeat);
+      if (result.kind === "abandon") return this.abandon(records.slice(index + 1));
       if (result.kind === "pause") {
-        this.pausePartition(record, payload.pause, result.reason);
-        return false;
+        this.pausePartition(traced.record, payload.pause, result.reason);
+        return this.abandon(records.slice(index + 1));
       }
       await this.settle(payload, [result.record]);
     }
     return true;
+  }
+
+  /** Spans of records left for a later fetch (stop, rebalance, pause): they are processed again then. */
+  private abandon(records: readonly TracedRecord[]): false {
+    for (const traced of records) endProcessSpan(traced.span, "abandoned");
+    return false;
   }
 
   /** The commit step: offsets only after the transaction that holds their effects. */
@@ -234,10 +239,11 @@ export class ConsumerRunner {
     const last = outcomes[outcomes.length - 1];
     if (last === undefined) return;
     this.pauseCounts.delete(partitionKey(last));
+    // The effects are committed: say so before the offset commit, which a rebalance can interrupt.
+    for (const outcome of outcomes) this.notify(outcome);
     payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary();
     await payload.heartbeat();
-    for (const outcome of outcomes) this.notify(outcome);
   }
 
   /** The unresolved message is fetched again after the resume: nothing is skipped and nothing dead-lettered. */
@@ -256,24 +262,29 @@ export class ConsumerRunner {
     this.resumeTimers.add(timer);
   }
 
-  /** One message through its attempts, under one process span (the retry policy). */
-  private async handle(record: RawRecord, heartbeat: () => Promise<void>): Promise<HandleResult> {
-    const traced = tracedRecord(record, this.definition.group);
+  /**
+   * One message through its attempts, under its process span (the retry policy): a failure that belongs to the
+   * message is dead-lettered at once; a retryable one is retried with backoff, then dead-lettered; an outage is
+   * retried the same way (a blip should not stall the partition) and then pauses it, never dead-lettering.
+   */
+  private async handle(traced: TracedRecord, heartbeat: () => Promise<void>): Promise<HandleResult> {
+    const { record } = traced;
     let failure: Failure | undefined;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const [done] = await this.keepingHeartbeats(heartbeat, () => applyRecords(this.batchDeps, [traced], attempt));
-        endProcessSpan(traced.span, done!.outcome);
-        return { kind: "done", record: done! };
+        const done = await this.keepingHeartbeats(heartbeat, () => applyRecord(this.batchDeps, traced, attempt));
+        endProcessSpan(traced.span, done.outcome);
+        return { kind: "done", record: done };
       } catch (error) {
         const kind = classifyFailure(error);
-        if (kind === "outage") {
+        const lastAttempt = attempt >= this.options.maxAttempts;
+        if (kind === "outage" && lastAttempt) {
           endProcessSpan(traced.span, "paused", error);
           return { kind: "pause", reason: error };
         }
         failure = { error, attempts: attempt, firstFailureAt: failure?.firstFailureAt ?? new Date() };
-        if (kind === "message" || attempt >= this.options.maxAttempts) return this.deadLetter(traced, failure);
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, err: error }, "transient failure, retrying");
+        if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
+        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
         await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
         if (this.isStopping) {
           endProcessSpan(traced.span, "abandoned", error);
