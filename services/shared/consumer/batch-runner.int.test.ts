@@ -166,6 +166,35 @@ describe("consumer runner, batch path", () => {
     await dlq.stop();
   });
 
+  it("an outside call sees the effects of the same key's earlier records in the run (the run is split there)", async () => {
+    const name = group();
+    const placedEvents = Array.from({ length: 8 }, () => oneKey(1)[0]!);
+    const marker = `${name}:placed`;
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: preparedHandler<"OrderPlaced", null>(
+          async () => null,
+          async (event, ctx) => void (await ctx.emit("OrderConfirmed", event.orderId, { customer_id: marker, total_minor: 1, currency: "EUR" })),
+        ),
+        OrderCancelled: preparedHandler<"OrderCancelled", boolean>(
+          async (event, ctx) => (await ctx.db.rows(sql`SELECT 1 FROM outbox WHERE key = ${event.orderId} AND payload->>'customer_id' = ${marker}`)).length > 0,
+          async (event, ctx, sawPlaced) => void (await ctx.emit("OrderConfirmed", event.orderId, { customer_id: `${name}:saw:${sawPlaced}`, total_minor: 1, currency: "EUR" })),
+        ),
+      },
+    };
+    // Published before the runner starts: each order's OrderPlaced and OrderCancelled arrive in one fetched run.
+    for (const placed of placedEvents) {
+      await bench.publish("OrderPlaced", placed);
+      await bench.publish("OrderCancelled", { event_id: randomUUID(), order_id: placed.order_id, occurred_at: Date.now(), customer_id: "c", total_minor: 1, currency: "EUR", reason: "test" });
+    }
+    const runner = await bench.startRunner(definition);
+    await runner.waitForOutcomes(16, 30_000);
+    const { rows } = await pool.query<{ seen: string }>("SELECT payload->>'customer_id' AS seen FROM outbox WHERE payload->>'customer_id' LIKE $1", [`${name}:saw:%`]);
+    expect(rows.map((r) => r.seen)).toEqual(placedEvents.map(() => `${name}:saw:true`));
+  });
+
   it("a rebalance in the middle of a run: every event is applied exactly once across both members", async () => {
     const name = group();
     const events = Array.from({ length: 12 }, () => oneKey(20)).flat();

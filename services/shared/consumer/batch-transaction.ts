@@ -62,8 +62,11 @@ export interface BatchDeps {
 /** What a run achieved: the outcomes of the records applied (a prefix of the run), and why the rest was not. */
 export interface RunResult {
   outcomes: OutcomeRecord[];
-  /** The first record whose outside call failed: it and every record after it were not applied. */
-  stoppedAt?: { index: number; error: unknown };
+  /**
+   * Where the run stopped: it and every record after it were not applied. With `error`, the record's outside call
+   * failed; without, the run was split so a later record's outside call sees an earlier one's effect.
+   */
+  stoppedAt?: { index: number; error?: unknown };
 }
 
 export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number): Promise<RunResult> {
@@ -77,7 +80,7 @@ export async function applyRecords(deps: BatchDeps, records: readonly TracedReco
 /** One record, all or nothing: throws what stopped it. */
 export async function applyRecord(deps: BatchDeps, record: TracedRecord, attempt: number): Promise<OutcomeRecord> {
   const result = await applyRecords(deps, [record], attempt);
-  if (result.stoppedAt) throw result.stoppedAt.error;
+  if (result.stoppedAt) throw result.stoppedAt.error; // a run of one record never splits
   return result.outcomes[0]!;
 }
 
@@ -108,12 +111,33 @@ async function toItem(deps: BatchDeps, traced: TracedRecord): Promise<Item> {
 }
 
 /**
- * prepare() of every prepared handler whose event is not applied yet, a bounded number at a time. A failed call
- * does not fail the others: the run is applied up to the first record whose call failed (offset order holds).
+ * Where the run must end so every prepare() sees the effects of the records before it: at the first prepared
+ * record whose key already occurs earlier in the run (an OrderCancelled behind its OrderPlaced must not ask the
+ * provider before the authorization is recorded). The rest becomes the next run.
+ */
+function splitIndex(items: readonly Item[]): number | undefined {
+  const keys = new Set<string>();
+  for (const [index, item] of items.entries()) {
+    const key = item.record.key?.toString("utf8") ?? item.decoded.orderId;
+    if (index > 0 && isPrepared(item) && keys.has(key)) return index;
+    keys.add(key);
+  }
+  return undefined;
+}
+
+function isPrepared(item: Item): boolean {
+  return item.handler !== undefined && typeof item.handler !== "function";
+}
+
+/**
+ * prepare() of every prepared handler (up to the split) whose event is not applied yet, a bounded number at a
+ * time. A failed call does not fail the others: the run is applied up to the first record whose call failed.
  */
 async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Promise<RunResult["stoppedAt"]> {
-  const pending = items.filter((item) => item.handler !== undefined && typeof item.handler !== "function");
-  if (pending.length === 0) return undefined;
+  const split = splitIndex(items);
+  const pending = items.slice(0, split).filter(isPrepared);
+  const splitResult = split === undefined ? undefined : { index: split };
+  if (pending.length === 0) return splitResult;
   const pool = executorOf(deps.pool);
   const seen = await mapDatabaseErrors(() => alreadyDelivered(pool, deps.definition.group, pending.map((item) => item.decoded.eventId)), deps.databaseUrl);
   const todo = pending.filter((item) => !seen.has(item.decoded.eventId));
@@ -132,7 +156,7 @@ async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Prom
     );
   }
   const index = items.findIndex((item) => failures.has(item));
-  return index === -1 ? undefined : { index, error: failures.get(items[index]!) };
+  return index === -1 ? splitResult : { index, error: failures.get(items[index]!) };
 }
 
 interface ApplyScope {

@@ -191,24 +191,34 @@ export class ConsumerRunner {
     for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
       if (!this.canContinue(payload)) return;
       const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
-      const carryOn = records.length > 1 ? await this.applyRun(records, payload) : await this.applyOneByOne(records, payload);
-      if (!carryOn) return;
+      if (!(await this.applyRuns(records, payload))) return;
     }
   }
 
   /**
-   * The fast path: the whole run in one transaction. What it could not apply (a record whose outside call failed,
-   * and the records after it; or all of it when the transaction failed) goes the careful path.
+   * The fast path: as much of the records as possible in one transaction, then the rest as the next run. What a
+   * run could not apply because something failed (an outside call, or the transaction itself) goes the careful
+   * path, one record at a time.
    */
-  private async applyRun(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
+  private async applyRuns(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
     let rest = records;
-    try {
-      const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, records, 1));
-      result.outcomes.forEach((outcome, i) => endProcessSpan(records[i]!.span, outcome.outcome));
-      await this.settle(payload, result.outcomes);
-      rest = result.stoppedAt ? records.slice(result.stoppedAt.index) : [];
-    } catch (error) {
-      this.log.info({ topic: records[0]!.record.topic, partition: records[0]!.record.partition, records: records.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
+    while (rest.length > 1) {
+      if (!this.canContinue(payload)) return this.abandon(rest);
+      const run = rest;
+      try {
+        const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, run, 1));
+        result.outcomes.forEach((outcome, i) => endProcessSpan(run[i]!.span, outcome.outcome));
+        await this.settle(payload, result.outcomes);
+        rest = result.stoppedAt ? run.slice(result.stoppedAt.index) : [];
+        // The record whose outside call failed takes the careful path alone; the records behind it go on in runs.
+        if (result.stoppedAt && "error" in result.stoppedAt) {
+          if (!(await this.applyOneByOne(rest.slice(0, 1), payload))) return this.abandon(rest.slice(1));
+          rest = rest.slice(1);
+        }
+      } catch (error) {
+        this.log.info({ topic: run[0]!.record.topic, partition: run[0]!.record.partition, records: run.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
+        break;
+      }
     }
     return this.applyOneByOne(rest, payload);
   }
