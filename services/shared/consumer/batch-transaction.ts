@@ -91,6 +91,8 @@ function applyInTransaction(deps: BatchDeps, items: readonly Item[], attempt: nu
       inTransaction(deps.pool, async (db) => {
         const handled = items.filter((item) => item.handler !== undefined);
         const fresh = await claimFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
+        const lockRun = deps.definition.lockRun;
+        if (lockRun && items.length > 1) await lockRun(handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope), db);
         const rows: OutboxRow[] = [];
         const outcomes: OutcomeRecord[] = [];
         for (const item of items) outcomes.push(await applyOne(item, fresh, { db, rows, group, attempt }));

@@ -98,6 +98,12 @@ export interface ConsumerDefinition {
   /** Logical topics (without TOPIC_PREFIX) to subscribe to. */
   topics: readonly EventTopic[];
   handlers: HandlerMap;
+  /**
+   * Runs first in each run's transaction, with the events about to be applied: takes the rows the handlers will
+   * lock, in one global order (e.g. stock rows by SKU), so two runs in flight at once (another partition, another
+   * instance) wait for each other instead of deadlocking. Runs of one record skip it.
+   */
+  lockRun?: (events: readonly EventEnvelope[], db: SqlExecutor) => Promise<void>;
 }
 
 export interface PermanentErrorOptions extends Omit<CodedErrorOptions, "detail"> {
