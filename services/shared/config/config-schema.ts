@@ -18,6 +18,7 @@ export const configSchema = {
     TOPIC_PARTITIONS: { type: "integer", minimum: 1, maximum: 1000, default: 6 },
     SCHEMA_REGISTRY_URL: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:8081/apis/ccompat/v7" },
     OTEL_EXPORTER_OTLP_ENDPOINT: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:4317" },
+    TRACE_DB_STATEMENTS: { type: "boolean", default: false },
     JAEGER_QUERY_URL: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:16686" },
     API_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     API_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 3000 },
@@ -74,6 +75,7 @@ export interface AppConfig {
   TOPIC_PARTITIONS: number;
   SCHEMA_REGISTRY_URL: string;
   OTEL_EXPORTER_OTLP_ENDPOINT: string;
+  TRACE_DB_STATEMENTS: boolean;
   JAEGER_QUERY_URL: string;
   API_HOST: string;
   API_PORT: number;

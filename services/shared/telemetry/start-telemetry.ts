@@ -49,8 +49,8 @@ function instanceId(): string {
   return `${os.hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
 }
 
-function instrumentations(): Instrumentation[] {
-  return [
+function instrumentations(env: NodeJS.ProcessEnv): Instrumentation[] {
+  const hooks: Instrumentation[] = [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
     }),
@@ -61,13 +61,16 @@ function instrumentations(): Instrumentation[] {
       instrumentHooks: false,
       ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(route.url) || route.url.startsWith("/monitor") || route.url.startsWith("/live"),
     }) as unknown as Instrumentation,
-    // Without a parent, pg spans would be the relay's and consumers' idle polling: noise, not orders.
-    new PgInstrumentation({ requireParentSpan: true }),
     // No KafkaJsInstrumentation: its producer patch starts a "send" span under the *active* context and overwrites
     // the traceparent header with it, so every relayed event would start a new trace (the relay sends rows of many
     // orders in one batch, none of them active). The relay's publish span and the consumer runner's process span
     // carry the messaging semantic conventions themselves, parented on the outbox row / Kafka header.
   ];
+  // A span per SQL statement is most of an order's spans (and of the CPU tracing costs) while the messaging and
+  // HTTP spans already show every hop; TRACE_DB_STATEMENTS=true adds them back when a query needs looking at.
+  // Without a parent, pg spans would be the relay's and consumers' idle polling: noise, not orders.
+  if ((env.TRACE_DB_STATEMENTS ?? "").trim().toLowerCase() === "true") hooks.push(new PgInstrumentation({ requireParentSpan: true }));
+  return hooks;
 }
 
 /** The last spans could not be exported (collector down or too slow); the process can still exit. */
@@ -99,7 +102,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   registerEsmHook();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_ENDPOINT;
   const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: EXPORT_TIMEOUT_MS });
-  const hooks = instrumentations();
+  const hooks = instrumentations(env);
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     resource: defaultResource().merge(
