@@ -1,6 +1,7 @@
 import type { OrderPlacedPayload, StockLine, StockShortage } from "../shared/events/event-payloads.ts";
 import type { EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import { sql, type SqlExecutor } from "../shared/db/sql.ts";
+import { isTombstoned, lockOrder } from "../shared/consumer/order-tombstones.ts";
 
 /** One line per SKU (quantities of repeated SKUs summed), sorted by SKU so concurrent orders lock rows in one order. */
 export function stockLines(items: OrderPlacedPayload["items"]): StockLine[] {
@@ -32,10 +33,16 @@ async function hasReservations(db: SqlExecutor, orderId: string): Promise<boolea
 /**
  * OrderPlaced: reserve every line or none. Each line is a guarded update; if any line fails, everything taken for
  * this order is rolled back to a savepoint (the runner's transaction, with its inbox row, still commits) and
- * StockRejected names the short SKUs. An order that already has reservations is left alone.
+ * StockRejected names the short SKUs. An order that already has reservations, or that this group already saw
+ * cancelled (its tombstone: e.g. a dead-lettered OrderPlaced replayed after the cancel), is left alone.
  */
 export async function reserveStock(event: EventEnvelope<OrderPlacedPayload>, ctx: HandlerContext): Promise<void> {
   const { db } = ctx;
+  await lockOrder(db, ctx.group, event.orderId);
+  if (await isTombstoned(db, ctx.group, event.orderId)) {
+    ctx.logger.warn("order already ended (tombstone); OrderPlaced reserves nothing");
+    return;
+  }
   if (await hasReservations(db, event.orderId)) {
     ctx.logger.warn("order already has reservations; OrderPlaced ignored");
     return;

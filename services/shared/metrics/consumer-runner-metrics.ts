@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import type { ConsumerDefinition, HandlerMap } from "../consumer/consumer-handler.ts";
+import type { ConsumerDefinition, HandlerMap, PreparedHandler } from "../consumer/consumer-handler.ts";
+import type { EventType } from "../events/topic-catalogue.ts";
 import type { ConsumerRunner } from "../consumer/consumer-runner.ts";
 import type { Registry } from "./metrics-registry.ts";
 import { consumerMetrics } from "./orderflow-metrics.ts";
@@ -11,18 +12,25 @@ import { consumerMetrics } from "./orderflow-metrics.ts";
 export function timedDefinition(definition: ConsumerDefinition, registry: Registry): ConsumerDefinition {
   const { processingDuration } = consumerMetrics(registry);
   const handlers: Record<string, unknown> = {};
+  const timed = (run: (event: { topic: string }, ctx: unknown, prepared?: unknown) => Promise<void>) => async (event: { topic: string }, ctx: unknown, prepared?: unknown) => {
+    const started = performance.now();
+    let outcome = "error";
+    try {
+      await run(event, ctx, prepared);
+      outcome = "ok";
+    } finally {
+      processingDuration.observe({ consumer_group: definition.group, topic: event.topic, outcome }, (performance.now() - started) / 1000);
+    }
+  };
   for (const [eventType, handler] of Object.entries(definition.handlers)) {
     if (handler === undefined) continue;
-    handlers[eventType] = async (event: { topic: string }, ctx: unknown) => {
-      const started = performance.now();
-      let outcome = "error";
-      try {
-        await (handler as (event: unknown, ctx: unknown) => Promise<void>)(event, ctx);
-        outcome = "ok";
-      } finally {
-        processingDuration.observe({ consumer_group: definition.group, topic: event.topic, outcome }, (performance.now() - started) / 1000);
-      }
-    };
+    // A prepared handler keeps its shape (the runner calls prepare before the transaction); its apply is timed.
+    if (typeof handler === "object") {
+      const spec = handler as PreparedHandler<EventType>;
+      handlers[eventType] = { ...spec, apply: timed((event, ctx, prepared) => spec.apply(event as never, ctx as never, prepared)) };
+      continue;
+    }
+    handlers[eventType] = timed((event, ctx) => (handler as (event: unknown, ctx: unknown) => Promise<void>)(event, ctx));
   }
   return { ...definition, handlers: handlers as HandlerMap };
 }
