@@ -2,34 +2,42 @@ import type { ConsumerDefinition, EventEnvelope, HandlerContext } from "../share
 import type { PaymentAuthorizedPayload, PaymentDeclinedPayload, StockRejectedPayload, StockReservedPayload } from "../shared/events/event-payloads.ts";
 import { decide, recordPaymentOutcome, recordStockOutcome } from "./order-outcomes.ts";
 import { applyDecision } from "./order-transition.ts";
+import type { SagaDeadline } from "./order-deadlines.ts";
 
-async function onStockReserved(event: EventEnvelope<StockReservedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "RESERVED", null)));
+function onStockReserved(deadline: SagaDeadline) {
+  return async (event: EventEnvelope<StockReservedPayload>, ctx: HandlerContext): Promise<void> =>
+    applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "RESERVED", null)), deadline);
 }
 
-async function onStockRejected(event: EventEnvelope<StockRejectedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "REJECTED", event.payload.reason)));
+function onStockRejected(deadline: SagaDeadline) {
+  return async (event: EventEnvelope<StockRejectedPayload>, ctx: HandlerContext): Promise<void> =>
+    applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "REJECTED", event.payload.reason)), deadline);
 }
 
-async function onPaymentAuthorized(event: EventEnvelope<PaymentAuthorizedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "AUTHORIZED", null)));
+function onPaymentAuthorized(deadline: SagaDeadline) {
+  return async (event: EventEnvelope<PaymentAuthorizedPayload>, ctx: HandlerContext): Promise<void> =>
+    applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "AUTHORIZED", null)), deadline);
 }
 
-async function onPaymentDeclined(event: EventEnvelope<PaymentDeclinedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "DECLINED", event.payload.reason)));
+function onPaymentDeclined(deadline: SagaDeadline) {
+  return async (event: EventEnvelope<PaymentDeclinedPayload>, ctx: HandlerContext): Promise<void> =>
+    applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "DECLINED", event.payload.reason)), deadline);
 }
 
 /**
- * Group order-state: stock and payment outcomes, in any arrival order, decide the order. StockReleased and
- * PaymentVoided (compensation results) are not handled and so skipped.
+ * Group order-state: stock and payment outcomes, in any arrival order, decide the order; an order still waiting
+ * for its other outcome when `deadline` passes is cancelled by the deadline job (order-deadlines.ts, saga-deadline.ts). StockReleased
+ * and PaymentVoided (compensation results) are not handled and so skipped.
  */
-export const orderStateConsumer: ConsumerDefinition = {
-  group: "order-state",
-  topics: ["inventory", "payments"],
-  handlers: {
-    StockReserved: onStockReserved,
-    StockRejected: onStockRejected,
-    PaymentAuthorized: onPaymentAuthorized,
-    PaymentDeclined: onPaymentDeclined,
-  },
-};
+export function orderStateConsumer(deadline: SagaDeadline): ConsumerDefinition {
+  return {
+    group: "order-state",
+    topics: ["inventory", "payments"],
+    handlers: {
+      StockReserved: onStockReserved(deadline),
+      StockRejected: onStockRejected(deadline),
+      PaymentAuthorized: onPaymentAuthorized(deadline),
+      PaymentDeclined: onPaymentDeclined(deadline),
+    },
+  };
+}

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import type { Logger } from "../../shared/logging/create-logger.ts";
 import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
+import { periodicExtension } from "../../shared/consumer/periodic-extension.ts";
 import { prismaExecutor } from "../../shared/consumer/transaction-context.ts";
 import { sql } from "../../shared/db/sql.ts";
 import { paymentOfProviderId } from "../payment-store.ts";
@@ -34,44 +33,11 @@ export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: nu
   );
 }
 
-export interface CallbackReconciler {
-  /** Ends the loop after the pass in progress (bounded by that pass's transaction timeout). */
-  stop(): Promise<void>;
-}
-
-/** Runs a pass every `intervalMs` until stopped; failures (e.g. a database outage) are logged and retried next time. */
-export function startCallbackReconciler(options: { prisma: PrismaClient; intervalMs: number; timeoutMs: number; logger: Logger }): CallbackReconciler {
-  const abort = new AbortController();
-  const loop = (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        const applied = await reconcileCallbacksOnce(options.prisma, options.timeoutMs);
-        if (applied > 0) options.logger.info({ applied }, "reconciled payment callbacks that arrived before their payment");
-      } catch (error) {
-        options.logger.warn({ err: error }, "payment callback reconciliation failed; retrying next interval");
-      }
-      await sleep(options.intervalMs, undefined, { signal: abort.signal }).catch(() => undefined);
-    }
-  })();
-  return {
-    async stop() {
-      abort.abort();
-      await loop;
-    },
-  };
-}
-
 /** The reconciler as an extension of the payment consumer service (started after the consumer, stopped before it). */
 export function callbackReconcilerExtension(): ServiceExtension {
-  return {
-    name: "payment-callback-reconciler",
-    async start(clients) {
-      return startCallbackReconciler({
-        prisma: clients.prisma,
-        intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
-        timeoutMs: clients.config.CONSUMER_TX_TIMEOUT_MS,
-        logger: clients.logger.child({ job: "payment-callback-reconciler" }),
-      });
-    },
-  };
+  return periodicExtension("payment-callback-reconciler", (clients) => ({
+    intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
+    runOnce: () => reconcileCallbacksOnce(clients.prisma, clients.config.CONSUMER_TX_TIMEOUT_MS),
+    doneMessage: "reconciled payment callbacks that arrived before their payment",
+  }));
 }
