@@ -61,7 +61,7 @@ export const configSchema = {
     SAGA_DEADLINE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 5000 },
     SAGA_DEADLINE_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 10000, default: 100 },
     INBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 168 },
-    INBOX_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
+    CONSUMER_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
     PAYMENT_CALLBACK_EXPIRE_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 24 },
     PAYMENT_CALLBACK_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 720 },
   },
@@ -131,8 +131,8 @@ export interface AppConfig {
   SAGA_DEADLINE_BATCH_SIZE: number;
   /** Inbox rows (first-delivery marks) older than this are deleted; a redelivery older than it would run again. */
   INBOX_RETENTION_HOURS: number;
-  /** How often each consumer service purges its group's expired inbox rows. */
-  INBOX_RETENTION_INTERVAL_MS: number;
+  /** How often each consumer service runs its retention (its group's inbox rows; payment: old callbacks). */
+  CONSUMER_RETENTION_INTERVAL_MS: number;
   /** The payment reconciler stops looking for the payment of a callback this old (marks it expired). */
   PAYMENT_CALLBACK_EXPIRE_HOURS: number;
   /** Reconciled or expired payment callbacks are deleted this long after they arrived. */
