@@ -25,6 +25,9 @@ async function shortagesOf(db: SqlExecutor, lines: readonly StockLine[], failed:
   return lines.filter((line) => failed.has(line.sku)).map((line) => ({ sku: line.sku, requested: line.quantity, available: available.get(line.sku) ?? 0 }));
 }
 
+/** Logged when an OrderPlaced reaches the handler for an order already reserved: the inbox let a redelivery through. */
+export const ALREADY_RESERVED_MESSAGE = "order already has reservations; OrderPlaced ignored";
+
 async function hasReservations(db: SqlExecutor, orderId: string): Promise<boolean> {
   const rows = await db.rows<{ found: number }>(sql`SELECT 1 AS found FROM stock_reservations WHERE order_id = ${orderId}::uuid LIMIT 1`);
   return rows.length > 0;
@@ -44,7 +47,7 @@ export async function reserveStock(event: EventEnvelope<OrderPlacedPayload>, ctx
     return;
   }
   if (await hasReservations(db, event.orderId)) {
-    ctx.logger.warn("order already has reservations; OrderPlaced ignored");
+    ctx.logger.warn(ALREADY_RESERVED_MESSAGE);
     return;
   }
   const lines = stockLines(event.payload.items);
