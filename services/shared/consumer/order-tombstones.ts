@@ -9,7 +9,11 @@
  */
 import { sql, type SqlExecutor } from "../db/sql.ts";
 
-/** Serialises this transaction's work on (group, order) with any other transaction's (released at commit). */
+/**
+ * Serialises this transaction's work on (group, order) with any other transaction's (released at commit). Its own
+ * statement on purpose: under READ COMMITTED the next statement takes a fresh snapshot and so sees what the
+ * transaction we waited for committed (a check in the same statement would use the snapshot from before the wait).
+ */
 export async function lockOrder(db: SqlExecutor, group: string, orderId: string): Promise<void> {
   await db.rows(sql`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${group}::text || ':' || ${orderId}::text, 0))`);
 }
