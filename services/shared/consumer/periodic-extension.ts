@@ -1,6 +1,6 @@
 /**
  * A job that a consumer service runs beside its consumer every interval (reconciliation, deadlines, retention):
- * one pass at a time, failures (e.g. a database outage) logged and retried next interval, stopped between passes
+ * one pass at a time, the first one interval after the start, failures (e.g. a database outage) logged and retried next interval, stopped between passes
  * (a pass in progress is bounded by its own transaction timeout).
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,6 +23,8 @@ export interface PeriodicJobOptions {
 export function startPeriodicJob(options: PeriodicJobOptions): PeriodicJob {
   const abort = new AbortController();
   const loop = (async () => {
+    // The first pass waits one interval too: a starting service has its consumer to warm up first.
+    await sleep(options.intervalMs, undefined, { signal: abort.signal }).catch(() => undefined);
     while (!abort.signal.aborted) {
       try {
         const handled = await options.runOnce();
