@@ -49,6 +49,7 @@ afterAll(async () => {
   await bench?.close();
   await pool?.query("DELETE FROM outbox WHERE key = ANY($1::text[])", [orderIds]);
   await pool?.query("DELETE FROM stock_reservations WHERE sku = ANY($1::text[])", [skus]);
+  await pool?.query("DELETE FROM order_tombstones WHERE order_id = ANY($1::uuid[])", [orderIds]);
   await pool?.query("DELETE FROM stock WHERE sku = ANY($1::text[])", [skus]);
   await pool?.query("DELETE FROM products WHERE sku = ANY($1::text[])", [skus]);
   await pool?.end();
@@ -113,5 +114,24 @@ describe("inventory", () => {
       { order_id: cancelled!.order_id, status: "RELEASED" },
       { order_id: confirmed!.order_id, status: "COMMITTED" },
     ]);
+  });
+
+  it("never reserves for an order it already cancelled: OrderPlaced arriving after OrderCancelled (a DLQ replay) takes nothing", async () => {
+    const sku = await createSku(5);
+    const [replayed] = orders(1, [{ sku, quantity: 2, unit_price_minor: 1_000 }]);
+    const cancel = { event_id: randomUUID(), order_id: replayed!.order_id, occurred_at: Date.now(), customer_id: "customer-1", total_minor: 2_000, currency: "EUR", reason: "payment declined" };
+    const before = runner.outcomes.length;
+    await bench.publish("OrderCancelled", cancel); // nothing to release yet: it must still leave its mark
+    await runner.waitForOutcomes(before + 1, 30_000);
+    await bench.publish("OrderPlaced", replayed!);
+    await runner.waitForOutcomes(before + 2, 30_000);
+
+    expect(runner.outcomes.slice(before).map((o) => o.outcome)).toEqual(["processed", "processed"]);
+    expect(await stockOf(sku)).toEqual({ available: 5, reserved: 0 });
+    const { rows } = await pool.query("SELECT 1 FROM stock_reservations WHERE order_id = $1", [replayed!.order_id]);
+    expect(rows).toHaveLength(0);
+    expect(await emitted("StockReserved", [replayed!.order_id])).toHaveLength(0);
+    const tombstones = await pool.query("SELECT reason FROM order_tombstones WHERE consumer_group = 'inventory' AND order_id = $1", [replayed!.order_id]);
+    expect(tombstones.rows).toEqual([{ reason: "payment declined" }]);
   });
 });

@@ -1,6 +1,7 @@
 import type { OrderCancelledPayload, OrderConfirmedPayload, StockLine } from "../shared/events/event-payloads.ts";
 import type { EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import { sql, type SqlExecutor } from "../shared/db/sql.ts";
+import { lockOrder, writeTombstone } from "../shared/consumer/order-tombstones.ts";
 
 /**
  * Moves the order's RESERVED reservations to `to` and returns their lines. The status guard makes a second
@@ -27,8 +28,13 @@ async function settleStock(db: SqlExecutor, lines: readonly StockLine[], returnT
   }
 }
 
-/** OrderCancelled: the reserved units go back to available, once; StockReleased when there was anything to release. */
+/**
+ * OrderCancelled: the reserved units go back to available, once; StockReleased when there was anything to release.
+ * The tombstone is written either way, so an OrderPlaced that arrives later (a replay) reserves nothing.
+ */
 export async function releaseStock(event: EventEnvelope<OrderCancelledPayload>, ctx: HandlerContext): Promise<void> {
+  await lockOrder(ctx.db, ctx.group, event.orderId);
+  await writeTombstone(ctx.db, ctx.group, event.orderId, event.payload.reason);
   const lines = await closeReservations(ctx.db, event.orderId, "RELEASED");
   if (lines.length === 0) return;
   await settleStock(ctx.db, lines, true);

@@ -1,6 +1,7 @@
 import type { OrderPlacedPayload, StockLine, StockShortage } from "../shared/events/event-payloads.ts";
 import type { EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import { sql, type SqlExecutor } from "../shared/db/sql.ts";
+import { isTombstoned, lockOrder } from "../shared/consumer/order-tombstones.ts";
 
 /** One line per SKU (quantities of repeated SKUs summed), sorted by SKU so concurrent orders lock rows in one order. */
 export function stockLines(items: OrderPlacedPayload["items"]): StockLine[] {
@@ -24,6 +25,9 @@ async function shortagesOf(db: SqlExecutor, lines: readonly StockLine[], failed:
   return lines.filter((line) => failed.has(line.sku)).map((line) => ({ sku: line.sku, requested: line.quantity, available: available.get(line.sku) ?? 0 }));
 }
 
+/** Logged when an OrderPlaced reaches the handler for an order already reserved: the inbox let a redelivery through. */
+export const ALREADY_RESERVED_MESSAGE = "order already has reservations; OrderPlaced ignored";
+
 async function hasReservations(db: SqlExecutor, orderId: string): Promise<boolean> {
   const rows = await db.rows<{ found: number }>(sql`SELECT 1 AS found FROM stock_reservations WHERE order_id = ${orderId}::uuid LIMIT 1`);
   return rows.length > 0;
@@ -32,12 +36,18 @@ async function hasReservations(db: SqlExecutor, orderId: string): Promise<boolea
 /**
  * OrderPlaced: reserve every line or none. Each line is a guarded update; if any line fails, everything taken for
  * this order is rolled back to a savepoint (the runner's transaction, with its inbox row, still commits) and
- * StockRejected names the short SKUs. An order that already has reservations is left alone.
+ * StockRejected names the short SKUs. An order that already has reservations, or that this group already saw
+ * cancelled (its tombstone: e.g. a dead-lettered OrderPlaced replayed after the cancel), is left alone.
  */
 export async function reserveStock(event: EventEnvelope<OrderPlacedPayload>, ctx: HandlerContext): Promise<void> {
   const { db } = ctx;
+  await lockOrder(db, ctx.group, event.orderId);
+  if (await isTombstoned(db, ctx.group, event.orderId)) {
+    ctx.logger.warn("order already ended (tombstone); OrderPlaced reserves nothing");
+    return;
+  }
   if (await hasReservations(db, event.orderId)) {
-    ctx.logger.warn("order already has reservations; OrderPlaced ignored");
+    ctx.logger.warn(ALREADY_RESERVED_MESSAGE);
     return;
   }
   const lines = stockLines(event.payload.items);

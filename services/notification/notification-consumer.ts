@@ -5,8 +5,29 @@ import type { NotificationChannel, NotificationKind, OutgoingNotification } from
 
 export const NOTIFICATION_GROUP = "notification";
 
+const minorDigitsCache = new Map<string, number>();
+
+/** ISO 4217 minor unit of `currency` (JPY 0, EUR 2, KWD 3) as Intl knows it; 2 for a code Intl rejects. */
+export function minorDigits(currency: string): number {
+  let digits = minorDigitsCache.get(currency);
+  if (digits === undefined) {
+    try {
+      digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    if (minorDigitsCache.size < 500) minorDigitsCache.set(currency, digits);
+  }
+  return digits;
+}
+
+/** Minor units as a decimal amount in integer arithmetic (no float rounding): 12345 KWD -> "12.345 KWD". */
 function money(minor: number, currency: string): string {
-  return `${(minor / 100).toFixed(2)} ${currency}`;
+  const digits = minorDigits(currency);
+  const sign = minor < 0 ? "-" : "";
+  const units = String(Math.abs(Math.trunc(minor))).padStart(digits + 1, "0");
+  const whole = units.slice(0, units.length - digits);
+  return `${sign}${digits > 0 ? `${whole}.${units.slice(units.length - digits)}` : whole} ${currency}`;
 }
 
 /** The message for each event; pure, so its wording can change without touching delivery. */

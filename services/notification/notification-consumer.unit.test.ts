@@ -11,6 +11,14 @@ describe("notification messages", () => {
     expect(composeMessage("CANCELLED", { ...base, reason: "out_of_stock" }).text).toContain("out_of_stock");
   });
 
+  it("prints amounts in the currency's own minor unit (0 decimals for JPY, 3 for KWD, 2 for EUR)", () => {
+    expect(composeMessage("CONFIRMED", { ...base, total_minor: 1500, currency: "JPY" }).text).toContain("1500 JPY");
+    expect(composeMessage("CONFIRMED", { ...base, total_minor: 12345, currency: "KWD" }).text).toContain("12.345 KWD");
+    expect(composeMessage("CONFIRMED", { ...base, total_minor: 12345, currency: "BHD" }).text).toContain("12.345 BHD");
+    expect(composeMessage("CONFIRMED", { ...base, total_minor: 5, currency: "EUR" }).text).toContain("0.05 EUR");
+    expect(composeMessage("CONFIRMED", { ...base, total_minor: -250, currency: "USD" }).text).toContain("-2.50 USD");
+  });
+
   it("handles exactly the three order events", () => {
     const channel: NotificationChannel = { name: "fake", send: async () => undefined };
     const definition = notificationConsumer(channel);

@@ -1,35 +1,33 @@
 import type { ConsumerDefinition, EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import type { SqlExecutor } from "../shared/db/sql.ts";
 import type { PaymentAuthorizedPayload, PaymentDeclinedPayload, StockRejectedPayload, StockReservedPayload } from "../shared/events/event-payloads.ts";
-import { decide, recordPaymentOutcome, recordStockOutcome } from "./order-outcomes.ts";
+import { decide, recordPaymentOutcome, recordStockOutcome, type OrderOutcomes } from "./order-outcomes.ts";
 import { applyDecision } from "./order-transition.ts";
+import type { SagaDeadline } from "./order-deadlines.ts";
 
-async function onStockReserved(event: EventEnvelope<StockReservedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "RESERVED", null)));
-}
+/** Records one outcome of the event's order and returns all outcomes known so far. */
+type RecordOutcome<P> = (db: SqlExecutor, orderId: string, payload: P) => Promise<OrderOutcomes>;
 
-async function onStockRejected(event: EventEnvelope<StockRejectedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordStockOutcome(ctx.db, event.orderId, "REJECTED", event.payload.reason)));
-}
-
-async function onPaymentAuthorized(event: EventEnvelope<PaymentAuthorizedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "AUTHORIZED", null)));
-}
-
-async function onPaymentDeclined(event: EventEnvelope<PaymentDeclinedPayload>, ctx: HandlerContext): Promise<void> {
-  await applyDecision(ctx, event.orderId, decide(await recordPaymentOutcome(ctx.db, event.orderId, "DECLINED", event.payload.reason)));
+/** A handler that records the event's outcome, then decides the order (or starts its deadline while it waits). */
+function decideOn<P>(record: RecordOutcome<P>, deadline: SagaDeadline) {
+  return async (event: EventEnvelope<P>, ctx: HandlerContext): Promise<void> =>
+    applyDecision(ctx, event.orderId, decide(await record(ctx.db, event.orderId, event.payload)), deadline);
 }
 
 /**
- * Group order-state: stock and payment outcomes, in any arrival order, decide the order. StockReleased and
- * PaymentVoided (compensation results) are not handled and so skipped.
+ * Group order-state: stock and payment outcomes, in any arrival order, decide the order; an order still waiting
+ * for its other outcome when `deadline` passes is cancelled by the deadline job (saga-deadline.ts). StockReleased
+ * and PaymentVoided (compensation results) are not handled and so skipped.
  */
-export const orderStateConsumer: ConsumerDefinition = {
-  group: "order-state",
-  topics: ["inventory", "payments"],
-  handlers: {
-    StockReserved: onStockReserved,
-    StockRejected: onStockRejected,
-    PaymentAuthorized: onPaymentAuthorized,
-    PaymentDeclined: onPaymentDeclined,
-  },
-};
+export function orderStateConsumer(deadline: SagaDeadline): ConsumerDefinition {
+  return {
+    group: "order-state",
+    topics: ["inventory", "payments"],
+    handlers: {
+      StockReserved: decideOn<StockReservedPayload>((db, orderId) => recordStockOutcome(db, orderId, "RESERVED", null), deadline),
+      StockRejected: decideOn<StockRejectedPayload>((db, orderId, payload) => recordStockOutcome(db, orderId, "REJECTED", payload.reason), deadline),
+      PaymentAuthorized: decideOn<PaymentAuthorizedPayload>((db, orderId) => recordPaymentOutcome(db, orderId, "AUTHORIZED", null), deadline),
+      PaymentDeclined: decideOn<PaymentDeclinedPayload>((db, orderId, payload) => recordPaymentOutcome(db, orderId, "DECLINED", payload.reason), deadline),
+    },
+  };
+}

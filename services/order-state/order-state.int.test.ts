@@ -3,8 +3,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL } from "../../test/support/stack-test-kit.ts";
 import { ConsumerTestBench, type TestRunner } from "../shared/consumer/test-support/consumer-test-kit.ts";
+import { createLogger } from "../shared/logging/create-logger.ts";
 import { orderStateConsumer } from "./order-state-consumer.ts";
+import { cancelOverdueOrders } from "./saga-deadline.ts";
 
+const DEADLINE = { paymentDeadlineSeconds: 900 };
 let bench: ConsumerTestBench;
 let pool: pg.Pool;
 let runner: TestRunner;
@@ -41,13 +44,14 @@ async function emitted(id: string): Promise<Array<{ event_type: string; payload:
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   bench = await ConsumerTestBench.create("order-state", { CONSUMER_PARTITIONS_CONCURRENCY: "6" });
-  runner = await bench.startRunner(orderStateConsumer);
+  runner = await bench.startRunner(orderStateConsumer(DEADLINE));
 });
 
 afterAll(async () => {
   await bench?.close();
   await pool?.query("DELETE FROM outbox WHERE key = ANY($1::text[])", [orderIds]);
   await pool?.query("DELETE FROM order_outcomes WHERE order_id = ANY($1::uuid[])", [orderIds]);
+  await pool?.query("DELETE FROM order_deadlines WHERE order_id = ANY($1::uuid[])", [orderIds]);
   await pool?.query("DELETE FROM orders WHERE id = ANY($1::uuid[])", [orderIds]);
   await pool?.end();
 });
@@ -99,5 +103,44 @@ describe("order state", () => {
     expect(confirmed.rows[0]!.n).toBe("60");
     const historyRows = await pool.query<{ n: string }>("SELECT count(*) AS n FROM order_status_history WHERE order_id = ANY($1::uuid[])", [ids]);
     expect(historyRows.rows[0]!.n).toBe("60");
+  });
+
+  it("cancels an order still waiting for its payment after the deadline, once with two job instances, and a late outcome changes nothing", async () => {
+    const waiting = await Promise.all(Array.from({ length: 25 }, () => pendingOrder()));
+    const decided = await pendingOrder();
+    // Placed an hour ago: past the 900 s deadline.
+    await pool.query("UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[])", [[...waiting, decided]]);
+    const before = runner.outcomes.length;
+    await bench.publishMany("StockReserved", [...waiting, decided].map(stockReserved)); // the payments stay PENDING at the provider
+    await bench.publish("PaymentAuthorized", paymentAuthorized(decided));
+    await runner.waitForOutcomes(before + 27, 60_000);
+    expect((await orderRow(decided))?.status).toBe("CONFIRMED");
+
+    const options = { batchSize: 10, timeoutMs: 10_000, logger: createLogger({ service: "order-state-test", level: "warn" }), deadline: DEADLINE };
+    let cancelled = 0;
+    for (let pass = 0; pass < 10; pass += 1) {
+      const [a, b] = await Promise.all([cancelOverdueOrders(bench.clients.prisma, options), cancelOverdueOrders(bench.clients.prisma, options)]);
+      cancelled += a + b;
+      if (a + b === 0) break;
+    }
+    expect(cancelled).toBe(25);
+    const { rows } = await pool.query<{ status: string; cancel_reason: string; n: string }>(
+      "SELECT status, cancel_reason, count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status, cancel_reason",
+      [waiting],
+    );
+    expect(rows).toEqual([{ status: "CANCELLED", cancel_reason: "payment deadline passed", n: "25" }]);
+    const events = await pool.query<{ event_type: string; n: string }>("SELECT event_type, count(*) AS n FROM outbox WHERE key = ANY($1::text[]) GROUP BY event_type", [waiting]);
+    expect(events.rows).toEqual([{ event_type: "OrderCancelled", n: "25" }]);
+    expect((await emitted(waiting[0]!))[0]!.payload).toMatchObject({ reason: "payment deadline passed", total_minor: 4200, currency: "EUR" });
+    const left = await pool.query("SELECT order_id FROM order_deadlines WHERE order_id = ANY($1::uuid[])", [[...waiting, decided]]);
+    expect(left.rows).toEqual([]);
+
+    // The payment's outcome arrives after the deadline: the order stays cancelled, nothing else is emitted.
+    const lateBefore = runner.outcomes.length;
+    await bench.publish("PaymentAuthorized", paymentAuthorized(waiting[0]!));
+    await runner.waitForOutcomes(lateBefore + 1, 30_000);
+    expect(await orderRow(waiting[0]!)).toEqual({ status: "CANCELLED", cancel_reason: "payment deadline passed" });
+    expect((await emitted(waiting[0]!)).map((e) => e.event_type)).toEqual(["OrderCancelled"]);
+    expect(await history(waiting[0]!)).toEqual(["CANCELLED"]);
   });
 });

@@ -1,6 +1,7 @@
 import type { HandlerContext } from "../shared/consumer/consumer-handler.ts";
 import { sql } from "../shared/db/sql.ts";
 import type { OrderDecision } from "./order-outcomes.ts";
+import { clearDeadline, startDeadline, type SagaDeadline } from "./order-deadlines.ts";
 import { processRegistry } from "../shared/metrics/metrics-registry.ts";
 import { recordOrderTerminal } from "../shared/metrics/orderflow-metrics.ts";
 
@@ -12,13 +13,19 @@ interface DecidedOrder {
   created_at: Date;
 }
 
+/** What deciding an order needs: the consumer's HandlerContext or the deadline job's own transaction. */
+export type DecisionContext = Pick<HandlerContext, "db" | "emit" | "logger">;
+
 /**
  * Moves a PENDING order to its final state, records the history row and emits OrderConfirmed / OrderCancelled
  * (the latter makes inventory release and payment void). The status guard means a late or repeated outcome can
- * never flip a terminal order: the update then matches no row and nothing is emitted.
+ * never flip a terminal order: the update then matches no row and nothing is emitted. While the order waits for
+ * its other outcome it has a deadline (order-deadlines.ts, saga-deadline.ts); deciding it removes the deadline first, so the deadline
+ * job and a consumer always lock deadline row, then order row, in that order.
  */
-export async function applyDecision(ctx: HandlerContext, orderId: string, decision: OrderDecision): Promise<void> {
-  if (decision.kind === "wait") return;
+export async function applyDecision(ctx: DecisionContext, orderId: string, decision: OrderDecision, deadline: SagaDeadline): Promise<void> {
+  if (decision.kind === "wait") return startDeadline(ctx.db, orderId, deadline);
+  await clearDeadline(ctx.db, orderId);
   const status = decision.kind === "confirm" ? "CONFIRMED" : "CANCELLED";
   const reason = decision.kind === "cancel" ? decision.reason : null;
   const rows = await ctx.db.rows<DecidedOrder>(sql`

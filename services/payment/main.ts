@@ -7,7 +7,7 @@ const telemetry = startTelemetry({ serviceName: "payment" });
 const { runConsumerService } = await import("../shared/consumer/run-consumer-service.ts");
 const { paymentConsumer } = await import("./payment-consumer.ts");
 const { createPaymentGateway } = await import("./provider/create-payment-gateway.ts");
-const { callbackReconcilerExtension } = await import("./callbacks/callback-reconciler.ts");
+const { callbackReconcilerExtension, callbackRetentionExtension } = await import("./callbacks/callback-reconciler.ts");
 const { loadConfig } = await import("../shared/config/load-config.ts");
 const { createPrisma } = await import("../shared/db/index.ts");
 
@@ -19,5 +19,5 @@ await runConsumerService({
   serviceName: "payment",
   telemetry,
   definition: paymentConsumer(createPaymentGateway(config, providerPrisma)),
-  extensions: [callbackReconcilerExtension()],
+  extensions: [callbackReconcilerExtension(), callbackRetentionExtension()],
 });

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../order-api/test-support/order-api-harness.ts";
-import { reconcileCallbacksOnce } from "./callbacks/callback-reconciler.ts";
+import { purgeCallbacks, reconcileCallbacksOnce } from "./callbacks/callback-reconciler.ts";
 import { webhookHeaders } from "./callbacks/webhook-signature.ts";
 import { authorizeKey } from "./provider/payment-gateway.ts";
 import { providerPaymentIdFor } from "./provider/simulated-provider.ts";
@@ -121,5 +121,28 @@ describe("POST /payments/webhook", () => {
     const response = await deliver({ id: "evt_x", type: "payment.refunded", created: 1, data: {} });
     expect(response.statusCode).toBe(422);
     expect(response.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual(["/type", "/data/payment_id"]);
+  });
+
+  it("stops rescanning a callback whose payment never appeared (marks it expired) and purges settled callbacks after the retention", async () => {
+    const lostOrder = randomUUID();
+    createdOrders.push(lostOrder);
+    const lost = providerPaymentIdFor(authorizeKey(lostOrder));
+    expect((await deliver(callback(lost))).statusCode).toBe(202);
+    const stale = await prisma.paymentCallback.findFirstOrThrow({ where: { providerPaymentId: lost } });
+    await prisma.paymentCallback.update({ where: { id: stale.id }, data: { receivedAt: new Date(Date.now() - 25 * 3_600_000) } });
+    await reconcileCallbacksOnce(prisma, 10_000, 24);
+    expect((await prisma.paymentCallback.findUniqueOrThrow({ where: { id: stale.id } })).expiredAt).toBeInstanceOf(Date);
+
+    const { providerPaymentId } = await pendingPayment();
+    expect((await deliver(callback(providerPaymentId))).statusCode).toBe(200); // applied: reconciled
+    const youngOrder = randomUUID();
+    createdOrders.push(youngOrder);
+    const young = providerPaymentIdFor(authorizeKey(youngOrder));
+    await deliver(callback(young)); // waiting, young: kept
+    const monthAgo = new Date(Date.now() - 31 * 24 * 3_600_000);
+    await prisma.paymentCallback.updateMany({ where: { providerPaymentId: { in: [lost, providerPaymentId] } }, data: { receivedAt: monthAgo } });
+    expect(await purgeCallbacks(prisma, 720)).toBeGreaterThanOrEqual(2);
+    expect(await prisma.paymentCallback.count({ where: { providerPaymentId: { in: [lost, providerPaymentId] } } })).toBe(0);
+    expect(await prisma.paymentCallback.count({ where: { providerPaymentId: young } })).toBe(1);
   });
 });

@@ -2,11 +2,15 @@
  * Scaling: three inventory instances share the orders topic's partitions (asserted from Kafka's group
  * description); one is killed with SIGKILL in the middle of a load; the survivors take its partitions over and
  * every order still finishes, with no duplicate effect (stock, reservations and emitted events counted exactly).
+ * Those counts alone cannot see a broken inbox (inventory's own "already has reservations" guard would absorb a
+ * redelivered OrderPlaced), so the test also asserts that no redelivery ever reached a handler: the guard never
+ * fired on any instance, the killed one included.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { topicName } from "../../services/shared/config/load-config.ts";
 import type { GroupDescription } from "../../services/shared/kafka/kafka-admin.ts";
+import { ALREADY_RESERVED_MESSAGE } from "../../services/inventory/reserve-stock.ts";
 import { countBy, createProducts, placeOrders, waitForTerminal } from "../support/order-fixtures.ts";
 import { Pipeline, pollUntil } from "../support/pipeline.ts";
 
@@ -50,7 +54,8 @@ describe("three instances of the inventory group", () => {
 
     // Kill one instance once the group is visibly working through the load.
     await pollUntil(async () => ((await prisma.stockReservation.count({ where: { sku: SKU } })) >= 40 ? true : undefined), 120_000, "40 reservations before the kill", 50);
-    const victim = pipeline.instances("inventory")[0]!;
+    const inventories = pipeline.instances("inventory");
+    const victim = inventories[0]!;
     await victim.kill();
     const ids = await placing;
 
@@ -71,6 +76,9 @@ describe("three instances of the inventory group", () => {
     expect(reservedEvents.length).toBe(ORDERS);
     expect(new Set(reservedEvents.map((e) => e.key)).size).toBe(ORDERS);
     expect(await prisma.inbox.count({ where: { consumerGroup: "inventory", eventId: { in: await orderPlacedEventIds(ids) } } })).toBe(ORDERS);
+    // The inbox itself, not the handler's guard, stopped every redelivery (the kill makes some: uncommitted offsets).
+    const guardHits = inventories.flatMap((instance) => instance.lines.filter((line) => line.msg === ALREADY_RESERVED_MESSAGE));
+    expect(guardHits).toEqual([]);
   });
 });
 

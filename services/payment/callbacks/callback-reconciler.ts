@@ -1,26 +1,43 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import type { Logger } from "../../shared/logging/create-logger.ts";
 import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
+import { periodicExtension } from "../../shared/consumer/periodic-extension.ts";
 import { prismaExecutor } from "../../shared/consumer/transaction-context.ts";
-import { sql } from "../../shared/db/sql.ts";
+import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import { paymentOfProviderId } from "../payment-store.ts";
 import { applyCallback, callbackOfRow, emitterFor } from "./apply-callback.ts";
 
 const BATCH_SIZE = 100;
+const PURGE_BATCH = 1_000;
+const MAX_PURGE_BATCHES = 100;
 
 /**
- * One pass: applies stored callbacks whose payment has appeared since they arrived. Rows are locked with SKIP
- * LOCKED, so several payment instances (or the webhook route) never apply one callback twice.
+ * Gives up on waiting callbacks older than `expireHours` (their payment never appeared: a provider's stray or
+ * test event): marked expired, they leave the reconciler's work list (a partial index), so it stops rescanning
+ * them every interval. A payment that still appears later applies them anyway (applyWaitingCallbacks).
  */
-export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: number): Promise<number> {
+async function expireCallbacks(db: SqlExecutor, expireHours: number): Promise<number> {
+  return db.execute(sql`
+    UPDATE payment_callbacks SET expired_at = now()
+     WHERE id IN (SELECT id FROM payment_callbacks
+                   WHERE reconciled_at IS NULL AND expired_at IS NULL AND received_at < now() - make_interval(hours => ${expireHours}::int)
+                   ORDER BY received_at LIMIT ${BATCH_SIZE}::int
+                     FOR UPDATE SKIP LOCKED)`);
+}
+
+/**
+ * One pass: expires callbacks waited for too long, then applies stored callbacks whose payment has appeared since
+ * they arrived. Rows are locked with SKIP LOCKED, so several payment instances (or the webhook route) never apply
+ * one callback twice.
+ */
+export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: number, expireHours = 24): Promise<number> {
   return prisma.$transaction(
     async (tx) => {
       const db = prismaExecutor(tx);
+      await expireCallbacks(db, expireHours);
       const due = await db.rows<{ id: string | bigint; event_type: string; payload: unknown; provider_payment_id: string }>(sql`
         SELECT c.id, c.event_type, c.payload, c.provider_payment_id FROM payment_callbacks c
         JOIN payments p ON p.provider_payment_id = c.provider_payment_id
-        WHERE c.reconciled_at IS NULL
+        WHERE c.reconciled_at IS NULL AND c.expired_at IS NULL
         ORDER BY c.id
         LIMIT ${BATCH_SIZE}
         FOR UPDATE OF c SKIP LOCKED`);
@@ -34,44 +51,36 @@ export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: nu
   );
 }
 
-export interface CallbackReconciler {
-  /** Ends the loop after the pass in progress (bounded by that pass's transaction timeout). */
-  stop(): Promise<void>;
+/** Retention: deletes reconciled or expired callbacks received more than `retentionHours` ago, in batches. */
+export async function purgeCallbacks(prisma: PrismaClient, retentionHours: number): Promise<number> {
+  const db = prismaExecutor(prisma);
+  let total = 0;
+  for (let batch = 0; batch < MAX_PURGE_BATCHES; batch += 1) {
+    const deleted = await db.execute(sql`
+      DELETE FROM payment_callbacks
+       WHERE id IN (SELECT id FROM payment_callbacks
+                     WHERE (reconciled_at IS NOT NULL OR expired_at IS NOT NULL) AND received_at < now() - make_interval(hours => ${retentionHours}::int)
+                     ORDER BY received_at LIMIT ${PURGE_BATCH}::int)`);
+    total += deleted;
+    if (deleted < PURGE_BATCH) break;
+  }
+  return total;
 }
 
-/** Runs a pass every `intervalMs` until stopped; failures (e.g. a database outage) are logged and retried next time. */
-export function startCallbackReconciler(options: { prisma: PrismaClient; intervalMs: number; timeoutMs: number; logger: Logger }): CallbackReconciler {
-  const abort = new AbortController();
-  const loop = (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        const applied = await reconcileCallbacksOnce(options.prisma, options.timeoutMs);
-        if (applied > 0) options.logger.info({ applied }, "reconciled payment callbacks that arrived before their payment");
-      } catch (error) {
-        options.logger.warn({ err: error }, "payment callback reconciliation failed; retrying next interval");
-      }
-      await sleep(options.intervalMs, undefined, { signal: abort.signal }).catch(() => undefined);
-    }
-  })();
-  return {
-    async stop() {
-      abort.abort();
-      await loop;
-    },
-  };
+/** Callback retention beside the reconciler. */
+export function callbackRetentionExtension(): ServiceExtension {
+  return periodicExtension("payment-callback-retention", (clients) => ({
+    intervalMs: clients.config.CONSUMER_RETENTION_INTERVAL_MS,
+    runOnce: () => purgeCallbacks(clients.prisma, clients.config.PAYMENT_CALLBACK_RETENTION_HOURS),
+    doneMessage: "payment callback retention removed settled callbacks",
+  }));
 }
 
 /** The reconciler as an extension of the payment consumer service (started after the consumer, stopped before it). */
 export function callbackReconcilerExtension(): ServiceExtension {
-  return {
-    name: "payment-callback-reconciler",
-    async start(clients) {
-      return startCallbackReconciler({
-        prisma: clients.prisma,
-        intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
-        timeoutMs: clients.config.CONSUMER_TX_TIMEOUT_MS,
-        logger: clients.logger.child({ job: "payment-callback-reconciler" }),
-      });
-    },
-  };
+  return periodicExtension("payment-callback-reconciler", (clients) => ({
+    intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
+    runOnce: () => reconcileCallbacksOnce(clients.prisma, clients.config.CONSUMER_TX_TIMEOUT_MS, clients.config.PAYMENT_CALLBACK_EXPIRE_HOURS),
+    doneMessage: "reconciled payment callbacks that arrived before their payment",
+  }));
 }

@@ -59,6 +59,13 @@ export const configSchema = {
     MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
     METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
+    SAGA_PAYMENT_DEADLINE_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 900 },
+    SAGA_DEADLINE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 5000 },
+    SAGA_DEADLINE_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 10000, default: 100 },
+    INBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 168 },
+    CONSUMER_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
+    PAYMENT_CALLBACK_EXPIRE_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 24 },
+    PAYMENT_CALLBACK_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 720 },
   },
 } as const;
 
@@ -120,4 +127,18 @@ export interface AppConfig {
   METRICS_HOST: string;
   /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
   METRICS_PORT: number;
+  /** order-state cancels an order still PENDING this long after its first outcome ("payment deadline passed"). */
+  SAGA_PAYMENT_DEADLINE_SECONDS: number;
+  /** How often order-state's deadline job looks for passed deadlines. */
+  SAGA_DEADLINE_INTERVAL_MS: number;
+  /** Most orders the deadline job cancels per transaction. */
+  SAGA_DEADLINE_BATCH_SIZE: number;
+  /** Inbox rows (first-delivery marks) older than this are deleted; a redelivery older than it would run again. */
+  INBOX_RETENTION_HOURS: number;
+  /** How often each consumer service runs its retention (its group's inbox rows; payment: old callbacks). */
+  CONSUMER_RETENTION_INTERVAL_MS: number;
+  /** The payment reconciler stops looking for the payment of a callback this old (marks it expired). */
+  PAYMENT_CALLBACK_EXPIRE_HOURS: number;
+  /** Reconciled or expired payment callbacks are deleted this long after they arrived. */
+  PAYMENT_CALLBACK_RETENTION_HOURS: number;
 }

@@ -15,7 +15,7 @@ import type { Logger } from "../logging/create-logger.ts";
 import { insertOutboxRows, type OutboxRow } from "../outbox/outbox-write.ts";
 import { TransientError, type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext, type PreparedHandler } from "./consumer-handler.ts";
 import { withSpanContext } from "./consumer-span.ts";
-import { alreadyDelivered, claimFirstDeliveries } from "./inbox.ts";
+import { alreadyDelivered, recordFirstDeliveries } from "./inbox.ts";
 import { decodeRecord, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
 import { bufferedEmit } from "./transaction-context.ts";
 
@@ -90,7 +90,7 @@ function applyInTransaction(deps: BatchDeps, items: readonly Item[], attempt: nu
     () =>
       inTransaction(deps.pool, async (db) => {
         const handled = items.filter((item) => item.handler !== undefined);
-        const fresh = await claimFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
+        const fresh = await recordFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
         const lockRun = deps.definition.lockRun;
         if (lockRun && items.length > 1) await lockRun(handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope), db);
         const rows: OutboxRow[] = [];

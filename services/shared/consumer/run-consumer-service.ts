@@ -15,6 +15,7 @@ import { createConsumerClients, createRunner, type ConsumerClients } from "./con
 import { countRunnerOutcomes, timedDefinition } from "../metrics/consumer-runner-metrics.ts";
 import { serveProcessMetrics } from "../metrics/serve-process-metrics.ts";
 import { installGracefulShutdown } from "../lifecycle/graceful-shutdown.ts";
+import { inboxRetentionExtension } from "./inbox.ts";
 
 /** Something a service runs beside its consumer (a periodic job, a small HTTP endpoint), stopped before it. */
 export interface ServiceExtension {
@@ -56,7 +57,8 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
 
   try {
     await runner.start();
-    for (const extension of options.extensions ?? []) {
+    // Every consumer service purges its own group's inbox (inbox.ts) beside its own extensions.
+    for (const extension of [inboxRetentionExtension(options.definition.group), ...(options.extensions ?? [])]) {
       const handle = await extension.start(clients);
       started.push({ name: extension.name, stop: () => handle.stop() });
     }
