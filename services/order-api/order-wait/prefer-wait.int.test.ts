@@ -108,7 +108,7 @@ async function waitForGauge(target: FastifyInstance, name: string, value: number
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     const text = (await target.inject({ method: "GET", url: "/metrics" })).body;
-    if (new RegExp(`^${name} ${value}$`, "m").test(text)) return;
+    if (new RegExp(`^${name}(\\{[^}]*\\})? ${value}$`, "m").test(text)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${name} did not reach ${value} within 5 s`);

@@ -57,6 +57,14 @@ export const configSchema = {
     MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
     METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
+    ORDERFLOW_ENV: { type: "string", enum: ["development", "production"], default: "development" },
+    ORDERS_READ_TOKEN: { type: "string", default: "" },
+    API_SHED_WAITING_REQUESTS: { type: "integer", minimum: 0, maximum: 100000, default: 20 },
+    RATE_LIMIT_MAX: { type: "integer", minimum: 0, maximum: 10000000, default: 5000 },
+    RATE_LIMIT_WINDOW_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 1000 },
+    ORDER_WAIT_MAX_WAITERS: { type: "integer", minimum: 0, maximum: 1000000, default: 1000 },
+    CATALOGUE_CACHE_TTL_MS: { type: "integer", minimum: 0, maximum: 3600000, default: 2000 },
+    MONITOR_GAUGE_REFRESH_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 10000 },
   },
 } as const;
 
@@ -116,4 +124,19 @@ export interface AppConfig {
   METRICS_HOST: string;
   /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
   METRICS_PORT: number;
+  /** production: the API refuses to start with development secrets; development also requires them off loopback. */
+  ORDERFLOW_ENV: "development" | "production";
+  /** Bearer token for reads of customer data (GET /orders, GET /orders/{id}); empty = open (development only). */
+  ORDERS_READ_TOKEN: string;
+  /** The API answers 503 at once when this many requests already wait for a database connection; 0 = never shed. */
+  API_SHED_WAITING_REQUESTS: number;
+  /** Requests per client (API token, else address) per RATE_LIMIT_WINDOW_MS; 0 = no limit. */
+  RATE_LIMIT_MAX: number;
+  RATE_LIMIT_WINDOW_MS: number;
+  /** Most `Prefer: wait` requests held at once; the next ones answer at once with the current state. */
+  ORDER_WAIT_MAX_WAITERS: number;
+  /** How long the API prices orders from its in-memory copy of a product before re-reading it; 0 = no cache. */
+  CATALOGUE_CACHE_TTL_MS: number;
+  /** /metrics serves cached backlog gauges, refreshed (Kafka + database) at most once per this period. */
+  MONITOR_GAUGE_REFRESH_MS: number;
 }
