@@ -35,46 +35,34 @@ function lineArrays(lines: readonly PricedLine[]) {
   };
 }
 
-function orderStatement(order: OrderRows): SqlQuery {
-  const { skus, quantities, prices, totals } = lineArrays(order.lines);
-  return sql`
-    WITH new_order AS (
-      INSERT INTO orders (id, customer_id, status, currency, total_minor, shipping_address, created_at, updated_at)
-      VALUES (${order.orderId}::uuid, ${order.customerId}, 'PENDING', ${order.currency}, ${order.totalMinor}::bigint, ${order.shippingAddress}::jsonb,
-              ${order.createdAt}::timestamptz, ${order.createdAt}::timestamptz)
-      RETURNING id
-    ), new_items AS (
-      INSERT INTO order_items (order_id, sku, quantity, unit_price_minor, line_total_minor)
-      SELECT new_order.id, line.sku, line.quantity, line.unit_price_minor, line.line_total_minor
-        FROM new_order, unnest(${skus}::text[], ${quantities}::int[], ${prices}::bigint[], ${totals}::bigint[])
-             AS line(sku, quantity, unit_price_minor, line_total_minor)
-    ), first_status AS (
-      INSERT INTO order_status_history (order_id, status, reason, at) SELECT id, 'PENDING', 'accepted', ${order.createdAt}::timestamptz FROM new_order
-    )
-    SELECT count(*)::int AS placed FROM new_order`;
-}
-
 /**
- * The same with the key's record first: the order is written only if the key was free (absent, expired, or an
- * abandoned old-protocol claim). A key row another transaction is writing makes this statement wait for it.
+ * The order statement. With a key, its record comes first and the order is written only if the key was free
+ * (absent, expired, or an abandoned old-protocol claim); a key row another transaction is writing makes this
+ * statement wait for that transaction. Without a key (all key parameters null) the order is written as is. One
+ * statement text for both, so one prepared statement per connection.
  */
-function claimedOrderStatement(order: OrderRows, claim: IdempotencyClaim, answer: { body: unknown; headers: Record<string, string> }): SqlQuery {
+function orderStatement(order: OrderRows, idempotency: AcceptCommand["idempotency"]): SqlQuery {
   const { skus, quantities, prices, totals } = lineArrays(order.lines);
+  const claim = idempotency?.claim;
+  const answer = idempotency ? { body: JSON.stringify(idempotency.answer.body), headers: JSON.stringify(idempotency.answer.headers) } : undefined;
   return sql`
     WITH claim AS (
       INSERT INTO idempotency_keys AS k (key, request_hash, status, response_status, response_body, response_headers, created_at, expires_at)
-      VALUES (${claim.key}, ${claim.requestHash}, 'completed', 201, ${JSON.stringify(answer.body)}::jsonb, ${JSON.stringify(answer.headers)}::jsonb,
-              ${order.createdAt}::timestamptz, ${claim.expiresAt}::timestamptz)
+      SELECT ${claim?.key ?? null}::text, ${claim?.requestHash ?? null}::text, 'completed', 201, ${answer?.body ?? null}::jsonb, ${answer?.headers ?? null}::jsonb,
+             ${order.createdAt}::timestamptz, ${claim?.expiresAt ?? null}::timestamptz
+       WHERE ${claim?.key ?? null}::text IS NOT NULL
       ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, response_status = EXCLUDED.response_status,
         response_body = EXCLUDED.response_body, response_headers = EXCLUDED.response_headers, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
       WHERE k.expires_at <= EXCLUDED.created_at
-         OR (k.status = 'in_flight' AND k.request_hash = EXCLUDED.request_hash AND k.created_at < ${claim.abandonedBefore}::timestamptz)
+         OR (k.status = 'in_flight' AND k.request_hash = EXCLUDED.request_hash AND k.created_at < ${claim?.abandonedBefore ?? null}::timestamptz)
       RETURNING 1
+    ), admitted AS (
+      SELECT 1 FROM claim UNION ALL SELECT 1 WHERE ${claim?.key ?? null}::text IS NULL
     ), new_order AS (
       INSERT INTO orders (id, customer_id, status, currency, total_minor, shipping_address, created_at, updated_at)
       SELECT ${order.orderId}::uuid, ${order.customerId}, 'PENDING', ${order.currency}, ${order.totalMinor}::bigint, ${order.shippingAddress}::jsonb,
              ${order.createdAt}::timestamptz, ${order.createdAt}::timestamptz
-        FROM claim
+        FROM admitted
       RETURNING id
     ), new_items AS (
       INSERT INTO order_items (order_id, sku, quantity, unit_price_minor, line_total_minor)
@@ -97,8 +85,7 @@ export interface AcceptCommand {
 /** Writes the order inside `db`'s transaction; false when the Idempotency-Key was taken (nothing written). */
 export async function writeAcceptedOrder(db: SqlExecutor, command: AcceptCommand): Promise<boolean> {
   const { order, idempotency, hooks } = command;
-  const statement = idempotency ? claimedOrderStatement(order, idempotency.claim, idempotency.answer) : orderStatement(order);
-  const [result] = await db.rows<{ placed: number }>(statement);
+  const [result] = await db.rows<{ placed: number }>(orderStatement(order, idempotency));
   if (result?.placed !== 1) return false;
   await hooks?.afterOrderInsert?.(db, order.orderId);
   await insertOutboxRows(db, [command.outbox]);
