@@ -11,7 +11,7 @@ import type { Logger } from "../shared/logging/create-logger.ts";
 import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
 import { currentTraceparent } from "../shared/telemetry/trace-context.ts";
 import { databaseCheck, kafkaCheck, schemaRegistryCheck, type DependencyCheck } from "./health/dependency-checks.ts";
-import { registerLoadShedding } from "./http/load-shedding.ts";
+import { PoolAdmission, registerLoadShedding } from "./http/load-shedding.ts";
 import { registerProblemHandling, sendProblem } from "./http/problem-handler.ts";
 import { registerRateLimits } from "./http/rate-limits.ts";
 import { createValidatorCompiler } from "./http/validator-compiler.ts";
@@ -109,7 +109,7 @@ function guardCheckedOutClients(pool: pg.Pool, logger: Logger): void {
 }
 
 /** Cross-cutting HTTP behaviour, before any route: errors, shutdown, rate limits, load shedding, trace header. */
-async function registerHttpConcerns(app: FastifyInstance, options: AppOptions): Promise<() => boolean> {
+async function registerHttpConcerns(app: FastifyInstance, options: AppOptions, admission: PoolAdmission): Promise<() => boolean> {
   const { config } = options;
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON bodies: text/plain would otherwise be parsed and fail later with a less helpful 422.
@@ -117,7 +117,7 @@ async function registerHttpConcerns(app: FastifyInstance, options: AppOptions): 
   registerProblemHandling(app);
   const isClosing = registerClosingGuard(app);
   await registerRateLimits(app, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
-  registerLoadShedding(app, options.pool, config.API_SHED_WAITING_REQUESTS);
+  registerLoadShedding(app, admission);
   registerTraceparentHeader(app);
   return isClosing;
 }
@@ -139,7 +139,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
-  const isClosing = await registerHttpConcerns(app, options);
+  const admission = new PoolAdmission(pool, { poolSize: config.DATABASE_POOL_SIZE, queueWaitBudgetMs: config.API_SHED_QUEUE_WAIT_MS, maxWaiting: config.API_SHED_MAX_WAITING });
+  const isClosing = await registerHttpConcerns(app, options, admission);
   await registerDocs(app);
   const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
 
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger,
     placeOrderHooks: options.placeOrderHooks,
     registry,
+    admission,
   });
   await registerPaymentWebhook(app, {
     prisma,

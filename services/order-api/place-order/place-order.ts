@@ -16,6 +16,8 @@ export interface PlaceOrderOptions {
   pool: pg.Pool;
   catalogue: CatalogueCache;
   hooks?: PlaceOrderHooks;
+  /** How long the accept held its connection (the transaction's work), for load shedding. */
+  onConnectionHeld?: (ms: number) => void;
 }
 
 export interface PlacedOrderBody {
@@ -90,12 +92,14 @@ async function attempt(options: PlaceOrderOptions, input: PlaceOrderInput, price
   const location = `/orders/${order.orderId}`;
   const claim = idempotency ? claimOf(idempotency, createdAt) : undefined;
   return inOrderTransaction(options.pool, async (db) => {
+    const heldFrom = performance.now();
     const placed = await writeAcceptedOrder(db, {
       order,
       outbox: orderPlacedRow(order),
       idempotency: claim ? { claim, answer: { body, headers: { location } } } : undefined,
       hooks: options.hooks,
     });
+    options.onConnectionHeld?.(performance.now() - heldFrom);
     if (placed) return { kind: "placed" as const, body, location };
     const response = claim ? await existingAnswer(db, claim, createdAt) : undefined;
     return response ? { kind: "replay" as const, response } : undefined;

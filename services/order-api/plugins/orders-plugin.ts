@@ -11,6 +11,7 @@ import { executorOf } from "../../shared/db/sql.ts";
 import type { Logger } from "../../shared/logging/create-logger.ts";
 import type { Registry } from "../../shared/metrics/metrics-registry.ts";
 import { requireBearer } from "../http/bearer-auth.ts";
+import type { PoolAdmission } from "../http/load-shedding.ts";
 import { OrderStatusWatcher } from "../order-wait/order-status-watcher.ts";
 import { registerPreferWait } from "../order-wait/prefer-wait-hook.ts";
 import { registerWaiterGauge } from "../order-wait/waiter-metric.ts";
@@ -30,6 +31,8 @@ export interface OrdersPluginOptions {
   placeOrderHooks?: PlaceOrderHooks;
   /** Where the Prefer: wait waiter gauge goes. */
   registry: Registry;
+  /** Learns how long an accept holds its connection (for load shedding). */
+  admission: PoolAdmission;
 }
 
 /** An old-protocol in-flight claim is abandoned once the transaction that held it must have ended. */
@@ -57,7 +60,7 @@ export async function ordersPlugin(scope: FastifyInstance, options: OrdersPlugin
   registerPostOrder(scope, {
     idempotencyTtlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS,
     abandonedClaimAfterMs: abandonedClaimAfterMs(config),
-    placeOrder: { pool, catalogue: new CatalogueCache(db, config.CATALOGUE_CACHE_TTL_MS), hooks: options.placeOrderHooks },
+    placeOrder: { pool, catalogue: new CatalogueCache(db, config.CATALOGUE_CACHE_TTL_MS), hooks: options.placeOrderHooks, onConnectionHeld: (ms) => options.admission.observe(ms) },
   });
   const readAuth = requireBearer(config.ORDERS_READ_TOKEN, "orderflow-orders", "ORDERS_READ_TOKEN");
   registerGetOrder(scope, db, readAuth);

@@ -59,7 +59,8 @@ export const configSchema = {
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
     ORDERFLOW_ENV: { type: "string", enum: ["development", "production"], default: "development" },
     ORDERS_READ_TOKEN: { type: "string", default: "" },
-    API_SHED_WAITING_REQUESTS: { type: "integer", minimum: 0, maximum: 100000, default: 20 },
+    API_SHED_QUEUE_WAIT_MS: { type: "integer", minimum: 0, maximum: 600000, default: 2000 },
+    API_SHED_MAX_WAITING: { type: "integer", minimum: 0, maximum: 1000000, default: 200 },
     RATE_LIMIT_MAX: { type: "integer", minimum: 0, maximum: 10000000, default: 5000 },
     RATE_LIMIT_WINDOW_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 1000 },
     ORDER_WAIT_MAX_WAITERS: { type: "integer", minimum: 0, maximum: 1000000, default: 1000 },
@@ -128,8 +129,10 @@ export interface AppConfig {
   ORDERFLOW_ENV: "development" | "production";
   /** Bearer token for reads of customer data (GET /orders, GET /orders/{id}); empty = open (development only). */
   ORDERS_READ_TOKEN: string;
-  /** The API answers 503 at once when this many requests already wait for a database connection; 0 = never shed. */
-  API_SHED_WAITING_REQUESTS: number;
+  /** The API answers 503 at once when the requests waiting for a database connection would wait longer than this; 0 = never shed. */
+  API_SHED_QUEUE_WAIT_MS: number;
+  /** ... or when this many already wait, whatever the pace (a burst arrives before any pace is known); 0 = no cap. */
+  API_SHED_MAX_WAITING: number;
   /** Requests per client (API token, else address) per RATE_LIMIT_WINDOW_MS; 0 = no limit. */
   RATE_LIMIT_MAX: number;
   RATE_LIMIT_WINDOW_MS: number;
