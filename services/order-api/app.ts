@@ -2,31 +2,27 @@ import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type pg from "pg";
 import type { AppConfig } from "../shared/config/config-schema.ts";
 import type { PrismaClient } from "../shared/db/index.ts";
+import { executorOf } from "../shared/db/sql.ts";
 import { ServiceUnavailableError } from "../shared/errors/http-errors.ts";
 import type { Logger } from "../shared/logging/create-logger.ts";
+import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
 import { currentTraceparent } from "../shared/telemetry/trace-context.ts";
 import { databaseCheck, kafkaCheck, schemaRegistryCheck, type DependencyCheck } from "./health/dependency-checks.ts";
+import { PoolAdmission, registerLoadShedding } from "./http/load-shedding.ts";
 import { registerProblemHandling, sendProblem } from "./http/problem-handler.ts";
+import { registerRateLimits } from "./http/rate-limits.ts";
 import { createValidatorCompiler } from "./http/validator-compiler.ts";
+import { createMonitorService, type MonitorService } from "./monitor/monitor-service.ts";
 import { purgeExpiredIdempotencyKeys } from "./place-order/idempotency-store.ts";
 import type { PlaceOrderHooks } from "./place-order/place-order.ts";
-import { registerGetOrder } from "./routes/get-order.ts";
+import { registerObservability } from "./plugins/observability-plugin.ts";
+import { ordersPlugin } from "./plugins/orders-plugin.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
-import { registerListOrders } from "./routes/list-orders.ts";
-import { registerListProducts } from "./routes/list-products.ts";
-import { registerPaymentWebhook } from "./routes/payment-webhook.ts";
-import { OrderStatusWatcher } from "./order-wait/order-status-watcher.ts";
-import { registerPreferWait } from "./order-wait/prefer-wait-hook.ts";
 import { problemSchema } from "./routes/order-schemas.ts";
-import { registerPostOrder } from "./routes/post-order.ts";
-import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
-import { registerHttpMetrics } from "../shared/metrics/fastify-http-metrics.ts";
-import { registerOrderPlacedMetric } from "./http/order-placed-metric.ts";
-import { createMonitorService, type MonitorService } from "./monitor/monitor-service.ts";
-import { registerLivePage } from "./routes/live-page.ts";
-import { registerMonitorRoutes } from "./routes/monitor-lag.ts";
+import { registerPaymentWebhook } from "./routes/payment-webhook.ts";
 
 export const SERVICE_NAME = "order-api";
 const READINESS_CHECK_TIMEOUT_MS = 1500;
@@ -34,6 +30,9 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 60_000;
 
 export interface AppOptions {
   config: AppConfig;
+  /** The process's one pool (the accept path and the by-id reads use it directly). */
+  pool: pg.Pool;
+  /** Prisma on the same pool (list reads, products, webhook, monitor). */
   prisma: PrismaClient;
   logger: Logger;
   /** Readiness checks; defaults to the database (required), Kafka and the schema registry (warn only). */
@@ -44,16 +43,6 @@ export interface AppOptions {
   metricsRegistry?: Registry;
   /** Lag monitor sources; built from config (own Kafka admin client + this Prisma) by default. */
   monitor?: MonitorService;
-}
-
-/** /metrics (HTTP latency, orders placed, Kafka/DB-derived backlog gauges), /monitor/*, and the live page at /. */
-function registerObservability(app: FastifyInstance, options: AppOptions): void {
-  const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
-  const monitor = options.monitor ?? createMonitorService(options.config, options.prisma);
-  registerHttpMetrics(app, registry, { beforeScrape: () => monitor.refreshGauges(registry) });
-  registerOrderPlacedMetric(app, registry);
-  registerMonitorRoutes(app, monitor, options.config.MONITOR_TOKEN);
-  registerLivePage(app);
 }
 
 function defaultChecks(config: AppConfig, prisma: PrismaClient): DependencyCheck[] {
@@ -74,9 +63,10 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 }
 
 /** Expired keys are treated as absent at claim time anyway; this keeps the table from growing without bound. */
-function schedulePurge(app: FastifyInstance, prisma: PrismaClient): void {
+function schedulePurge(app: FastifyInstance, pool: pg.Pool): void {
+  const db = executorOf(pool);
   const timer = setInterval(() => {
-    purgeExpiredIdempotencyKeys(prisma)
+    purgeExpiredIdempotencyKeys(db)
       .then((count) => count > 0 && app.log.info({ count }, "purged expired idempotency keys"))
       .catch((error: unknown) => app.log.warn({ err: error }, "idempotency key purge failed"));
   }, IDEMPOTENCY_PURGE_INTERVAL_MS);
@@ -107,54 +97,70 @@ function registerTraceparentHeader(app: FastifyInstance): void {
   });
 }
 
-/** The order API as a Fastify instance, not listening: main.ts listens, tests use inject() or port 0. */
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, prisma } = options;
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    bodyLimit: config.API_BODY_LIMIT_BYTES,
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
-    return503OnClosing: false,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+/**
+ * pg emits a connection's socket error on the client itself; pg-pool listens only while the client is idle, so an
+ * error while a request holds the client (a database cut between two statements) would crash the process. The
+ * statement in progress fails on its own; this keeps the event from being an uncaught exception.
+ */
+function guardCheckedOutClients(pool: pg.Pool, logger: Logger): void {
+  pool.on("connect", (client) => {
+    client.on("error", (error) => logger.debug({ err: error }, "database connection failed while in use"));
   });
+}
+
+/** Cross-cutting HTTP behaviour, before any route: errors, shutdown, rate limits, load shedding, trace header. */
+async function registerHttpConcerns(app: FastifyInstance, options: AppOptions, admission: PoolAdmission): Promise<() => boolean> {
+  const { config } = options;
   app.setValidatorCompiler(createValidatorCompiler());
   // Only JSON bodies: text/plain would otherwise be parsed and fail later with a less helpful 422.
   app.removeContentTypeParser("text/plain");
   registerProblemHandling(app);
   const isClosing = registerClosingGuard(app);
+  await registerRateLimits(app, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  registerLoadShedding(app, admission);
   registerTraceparentHeader(app);
-  const watcher = new OrderStatusWatcher({ databaseUrl: config.DATABASE_URL, pollIntervalMs: config.ORDER_WAIT_POLL_INTERVAL_MS, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger });
-  // preClose: waiting requests answer at once (with what they have) instead of holding the shutdown.
-  app.addHook("preClose", async () => watcher.close());
-  registerPreferWait(app, { prisma, watcher, maxSeconds: config.PREFER_WAIT_MAX_SECONDS });
-  await registerDocs(app);
+  return isClosing;
+}
 
-  registerHealthRoutes(app, {
-    serviceId: SERVICE_NAME,
-    checks: options.dependencyChecks ?? defaultChecks(config, prisma),
-    checkTimeoutMs: READINESS_CHECK_TIMEOUT_MS,
-    isClosing,
+/**
+ * The order API as a Fastify instance, not listening: main.ts listens, tests use inject() or port 0. One plugin
+ * (or registration function) per concern: orders, payment webhook, operations (metrics, monitor, live page), health.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, prisma, pool } = options;
+  guardCheckedOutClients(pool, options.logger);
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: config.API_BODY_LIMIT_BYTES,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    // One log line per request costs more CPU than the accept itself; errors and rejections are still logged.
+    disableRequestLogging: true,
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
-  registerPostOrder(app, {
-    idempotencyTtlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS,
-    placeOrder: {
-      prisma,
-      transactionTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-      transactionMaxWaitMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-      hooks: options.placeOrderHooks,
-    },
+  const admission = new PoolAdmission(pool, { poolSize: config.DATABASE_POOL_SIZE, queueWaitBudgetMs: config.API_SHED_QUEUE_WAIT_MS, maxWaiting: config.API_SHED_MAX_WAITING });
+  const isClosing = await registerHttpConcerns(app, options, admission);
+  await registerDocs(app);
+  const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
+
+  registerHealthRoutes(app, { serviceId: SERVICE_NAME, checks: options.dependencyChecks ?? defaultChecks(config, prisma), checkTimeoutMs: READINESS_CHECK_TIMEOUT_MS, isClosing });
+  registerObservability(app, { config, registry, monitor: options.monitor ?? createMonitorService(config, prisma) });
+  await app.register(ordersPlugin, {
+    config,
+    pool,
+    prisma,
+    logger: options.logger,
+    placeOrderHooks: options.placeOrderHooks,
+    registry,
+    admission,
   });
-  registerGetOrder(app, prisma);
-  registerObservability(app, options);
-  registerListOrders(app, prisma);
-  registerListProducts(app, prisma);
   await registerPaymentWebhook(app, {
     prisma,
     secret: config.PAYMENT_WEBHOOK_SECRET,
     toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
     transactionTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
-  schedulePurge(app, prisma);
+  schedulePurge(app, pool);
   return app;
 }

@@ -104,4 +104,61 @@ describe("PostgreSQL outage", () => {
     await proxy.restore();
     await firstSuccess();
   });
+
+  it("a connection lost during COMMIT says the outcome is unknown; a retry with the same key finds the committed order", async () => {
+    const before = await countRows(direct);
+    const key = `${TEST_PREFIX}commit-lost`;
+    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: false });
+    const lost = await post({ "idempotency-key": key });
+    await cut;
+    expect(lost.statusCode).toBe(503);
+    expect(lost.headers["retry-after"]).toBeDefined();
+    expect(lost.json()).toMatchObject({ status: 503, code: "ORDER_OUTCOME_UNKNOWN", canRetry: true });
+    expect(lost.json().detail).toMatch(/outcome is unknown.*same Idempotency-Key/i);
+    expect(lost.body).not.toMatch(/nothing was written/i);
+    // The server did commit: the order is there, once.
+    expect((await countRows(direct)).orders).toBe(before.orders + 1);
+
+    await proxy.restore();
+    const retried = await firstAnswer({ "idempotency-key": key });
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers["idempotency-replayed"]).toBe("true");
+    expect((await countRows(direct)).orders).toBe(before.orders + 1);
+  });
+
+  it("a connection lost right after COMMIT still answers 201 for the committed order", async () => {
+    const before = await countRows(direct);
+    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: true });
+    const placed = await post();
+    expect(placed.statusCode).toBe(201);
+    expect(await direct.order.count({ where: { id: placed.json().orderId } })).toBe(1);
+    expect((await countRows(direct)).orders).toBe(before.orders + 1);
+    expectOutageProblem(await post());
+    await cut;
+  });
+
+  it("with Prefer: wait, a database failure after the commit answers 201 PENDING, never 'nothing was written'", async () => {
+    const before = await countRows(direct);
+    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: true });
+    const placed = await post({ prefer: "wait=2" });
+    await cut;
+    expect(placed.statusCode).toBe(201);
+    expect(placed.json()).toMatchObject({ status: "PENDING" });
+    expect(placed.headers["preference-applied"]).toBeUndefined();
+    expect(await direct.order.count({ where: { id: placed.json().orderId } })).toBe(1);
+    expect((await countRows(direct)).orders).toBe(before.orders + 1);
+  });
 });
+
+/** PostgreSQL's CommandComplete tag for COMMIT: seen by the proxy when the server has committed. */
+const COMMIT_COMPLETE = "COMMIT\u0000";
+
+/** The first non-503 answer once the database is back (bounded). */
+async function firstAnswer(headers: Record<string, string>): Promise<Awaited<ReturnType<typeof post>>> {
+  const startedAt = Date.now();
+  for (;;) {
+    const response = await post(headers);
+    if (response.statusCode !== 503 || Date.now() - startedAt > 15_000) return response;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

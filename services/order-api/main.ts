@@ -9,14 +9,24 @@ const telemetry = startTelemetry({ serviceName: SERVICE_NAME });
 
 const { loadConfig } = await import("../shared/config/load-config.ts");
 const { createLogger } = await import("../shared/logging/create-logger.ts");
-const { prismaFromConfig } = await import("../shared/db/index.ts");
+const { databaseFromConfig } = await import("../shared/db/index.ts");
 const { deadline, installGracefulShutdown } = await import("../shared/lifecycle/graceful-shutdown.ts");
+const { assertSecrets, MissingSecretsError } = await import("./startup/required-secrets.ts");
 const { buildApp } = await import("./app.ts");
 
 const config = loadConfig();
 const logger = createLogger({ service: SERVICE_NAME, level: config.LOG_LEVEL });
-const prisma = prismaFromConfig(config, SERVICE_NAME, logger);
-const app = await buildApp({ config, prisma, logger });
+try {
+  assertSecrets(config);
+} catch (error) {
+  if (!(error instanceof MissingSecretsError)) throw error;
+  logger.fatal({ problems: error.problems }, error.message);
+  logger.flush();
+  await telemetry.shutdown().catch(() => undefined);
+  process.exit(78); // EX_CONFIG
+}
+const database = databaseFromConfig(config, SERVICE_NAME, logger);
+const app = await buildApp({ config, pool: database.pool, prisma: database.prisma, logger });
 
 const shutdown = installGracefulShutdown({
   logger,
@@ -27,7 +37,7 @@ const shutdown = installGracefulShutdown({
     // In-flight requests finish (their transactions commit or roll back); past the grace the rest are cut.
     const drained = await Promise.race([app.close().then(() => "closed" as const), deadline(config.SHUTDOWN_GRACE_MS)]);
     if (drained === "timeout") logger.warn("grace period over: closing with requests still running");
-    await Promise.race([prisma.$disconnect(), deadline(2_000)]);
+    await Promise.race([database.close(), deadline(2_000)]);
   },
 });
 

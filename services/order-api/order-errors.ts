@@ -15,3 +15,13 @@ export const IdempotencyKeyInFlightError = defineError({
   canRetry: true,
 });
 export const InvalidCursorError = defineError({ code: "INVALID_CURSOR", status: 400, title: "The pagination cursor is invalid" });
+/**
+ * The connection to the database broke while COMMIT was under way: the order may or may not exist. Only a retry
+ * with the same Idempotency-Key can tell (it replays the order if it was committed, or places it once if not).
+ */
+export const OrderOutcomeUnknownError = defineError({
+  code: "ORDER_OUTCOME_UNKNOWN",
+  status: 503,
+  title: "The outcome of the order is unknown",
+  canRetry: true,
+});

@@ -10,15 +10,14 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../../shared/errors/http-errors.ts";
-import { connectionFailureCode, DatabaseUnavailableError } from "../../shared/db/index.ts";
+import { DatabaseUnavailableError } from "../../shared/db/index.ts";
+import { DependencyUnavailableError } from "../../shared/errors/dependency-errors.ts";
+import { classifyFailure, outageCode } from "../../shared/resilience/failure-class.ts";
 import { toFieldProblems, type SchemaViolation } from "./validation-problems.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 /** Seconds a client should wait before retrying after a database outage. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
-
-// Prisma's "could not start a transaction in time" (pool exhausted or database hanging): a retry may succeed.
-const TRANSIENT_PRISMA_CODES = new Set(["P2028"]);
 
 function fastifyErrorToCoded(error: FastifyError): CodedError | undefined {
   switch (error.code) {
@@ -50,18 +49,22 @@ function validationToCoded(error: FastifyError): CodedError {
   return new BadRequestError({ detail: `Invalid ${error.validationContext ?? "request"}`, errors: toFieldProblems(violations, "parameter") });
 }
 
-/** A database outage as the db module's coded error, with our Retry-After. */
-function databaseOutage(error: unknown): CodedError | undefined {
-  const code = connectionFailureCode(error) ?? (TRANSIENT_PRISMA_CODES.has(String((error as { code?: unknown } | null)?.code)) ? "P2028" : undefined);
-  if (code === undefined) return undefined;
+/**
+ * An outage (the one failure taxonomy, resilience/failure-class.ts) as a 503 with Retry-After: the dependency's
+ * own error when it names one, else the database's (the only dependency the API calls on a request).
+ */
+function outage(error: unknown): CodedError | undefined {
+  if (classifyFailure(error) !== "outage") return undefined;
+  if (error instanceof DependencyUnavailableError) return error;
+  const code = outageCode(error) ?? "CONNECTION";
   return new DatabaseUnavailableError(`database unavailable (${code})`, { driverCode: code, cause: error, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
 }
 
 /** Any error as a CodedError; unknown errors become a 500 whose detail never reveals internals. */
 export function toCodedError(error: unknown): CodedError {
-  if (error instanceof CodedError) return error;
-  const outage = databaseOutage(error);
-  if (outage) return outage;
+  if (error instanceof CodedError && !(error instanceof DatabaseUnavailableError)) return error;
+  const unavailable = outage(error);
+  if (unavailable) return unavailable;
   const fastifyError = error as FastifyError;
   if (fastifyError && Array.isArray(fastifyError.validation)) return validationToCoded(fastifyError);
   if (fastifyError && typeof fastifyError.code === "string") {
@@ -74,7 +77,7 @@ export function toCodedError(error: unknown): CodedError {
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: CodedError): FastifyReply {
-  if (error.status === 503 && typeof error.extensions.retryAfterSeconds === "number") {
+  if ((error.status === 503 || error.status === 429) && typeof error.extensions.retryAfterSeconds === "number") {
     reply.header("retry-after", String(error.extensions.retryAfterSeconds));
   }
   // A string body skips the response schemas, so no member of the problem is dropped by serialization.
@@ -109,7 +112,9 @@ export function registerProblemHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error, request, reply) => {
     const coded = toCodedError(error);
-    if (coded.status >= 500) request.log.error({ err: error, code: coded.code, ...coded.context }, "request failed");
+    // Shed and rate-limited requests come in floods: logging each would spend the CPU the shedding saves.
+    if (coded.code === "OVERLOADED" || coded.code === "RATE_LIMITED") request.log.debug({ code: coded.code }, "request refused");
+    else if (coded.status >= 500) request.log.error({ err: error, code: coded.code, ...coded.context }, "request failed");
     else request.log.info({ code: coded.code, detail: coded.detail, ...coded.context }, "request rejected");
     return sendProblem(reply, request, coded);
   });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Logger } from "../../shared/logging/create-logger.ts";
 import { FINAL_STATUSES } from "./prefer-wait.ts";
@@ -12,67 +11,105 @@ export interface OrderStatusWatcherOptions {
   /** Fallback re-read interval: covers a lost notification or a listener that is reconnecting. */
   pollIntervalMs: number;
   connectTimeoutMs: number;
+  /** Most waiters held at once; waitForFinal answers "full" beyond it. */
+  maxWaiters: number;
+  /** Statuses of many orders in one read (the fallback poll of every waiter at once). */
+  readStatuses: (orderIds: readonly string[]) => Promise<Map<string, string>>;
   logger: Logger;
 }
 
+/** final: the order reached CONFIRMED or CANCELLED; timeout/closed: it did not (yet); full: too many waiters, not waited. */
+export type WaitOutcome = "final" | "timeout" | "closed" | "full";
+
 /**
- * Waits for orders to reach a final status. One LISTEN connection per process wakes the waiters of an order when
- * its status changes; each waiter also re-reads the status at a bounded interval, so a dropped connection only
- * makes waiting slower, never wrong. The connection is opened on first use and re-opened after a failure.
+ * Waits for orders to reach a final status, for any number of waiters at the cost of one LISTEN connection per
+ * process: a NOTIFY wakes the waiters of its order with the new status (no read), and one timer re-reads the
+ * statuses of all waiting orders in one statement per interval, so a lost notification or a reconnecting listener
+ * only makes waiting slower, never wrong. The number of waiters is bounded: each holds an HTTP connection.
  */
 export class OrderStatusWatcher {
   private client: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
   private lastFailureAt = 0;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private count = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Map<string, Set<(status: string | undefined) => void>>();
 
   constructor(private readonly options: OrderStatusWatcherOptions) {}
 
-  /**
-   * Resolves with the order's final status once `readStatus` reports one, or with the last status read when
-   * `timeoutMs` passes first (undefined when the order does not exist).
-   */
-  async waitForFinal(orderId: string, timeoutMs: number, readStatus: () => Promise<string | undefined>): Promise<string | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    await this.ensureListening();
-    let wake: () => void = () => undefined;
-    const waiter = (): void => wake();
-    this.addWaiter(orderId, waiter);
+  /** Waiters held right now. */
+  get waiting(): number {
+    return this.count;
+  }
+
+  async waitForFinal(orderId: string, timeoutMs: number): Promise<WaitOutcome> {
+    if (this.closed) return "closed";
+    if (this.count >= this.options.maxWaiters) return "full";
+    this.count += 1;
     try {
-      for (;;) {
-        // Registered before reading: a change committed between the read and the wait still wakes us.
-        const woken = new Promise<void>((resolve) => (wake = resolve));
-        const status = await readStatus();
-        const remaining = deadline - Date.now();
-        if (status === undefined || FINAL_STATUSES.has(status) || remaining <= 0 || this.closed) return status;
-        const abort = new AbortController();
-        await Promise.race([woken, sleep(Math.min(remaining, this.options.pollIntervalMs), undefined, { signal: abort.signal }).catch(() => undefined)]);
-        abort.abort();
-      }
+      await this.ensureListening();
+      return await new Promise<WaitOutcome>((resolve) => {
+        const timer = setTimeout(() => finish("timeout"), timeoutMs);
+        const waiter = (status: string | undefined): void => {
+          if (this.closed) finish("closed");
+          else if (status !== undefined && FINAL_STATUSES.has(status)) finish("final");
+        };
+        const finish = (outcome: WaitOutcome): void => {
+          clearTimeout(timer);
+          this.removeWaiter(orderId, waiter);
+          resolve(outcome);
+        };
+        this.addWaiter(orderId, waiter);
+      });
     } finally {
-      this.removeWaiter(orderId, waiter);
+      this.count -= 1;
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.stopPolling();
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake(undefined);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
 
-  private addWaiter(orderId: string, waiter: () => void): void {
+  private wake(orderId: string, status: string | undefined): void {
+    const set = this.waiters.get(orderId);
+    if (set) for (const wake of [...set]) wake(status);
+  }
+
+  private addWaiter(orderId: string, waiter: (status: string | undefined) => void): void {
     const set = this.waiters.get(orderId) ?? new Set();
     set.add(waiter);
     this.waiters.set(orderId, set);
+    this.pollTimer ??= setInterval(() => void this.pollAll(), this.options.pollIntervalMs);
   }
 
-  private removeWaiter(orderId: string, waiter: () => void): void {
+  private removeWaiter(orderId: string, waiter: (status: string | undefined) => void): void {
     const set = this.waiters.get(orderId);
     set?.delete(waiter);
     if (set?.size === 0) this.waiters.delete(orderId);
+    if (this.waiters.size === 0) this.stopPolling();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** The fallback: one read for every waiting order. A failed read is retried at the next interval. */
+  private async pollAll(): Promise<void> {
+    const ids = [...this.waiters.keys()];
+    if (ids.length === 0) return;
+    try {
+      const statuses = await this.options.readStatuses(ids);
+      for (const [orderId, status] of statuses) this.wake(orderId, status);
+    } catch (error) {
+      this.options.logger.warn({ err: error, waiting: ids.length }, "could not re-read the status of waiting orders; trying again at the next interval");
+    }
   }
 
   /** Best effort: without the listener, waiters still poll. */
@@ -84,10 +121,10 @@ export class OrderStatusWatcher {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: this.options.connectTimeoutMs, application_name: "order-api-wait" });
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: this.options.connectTimeoutMs, application_name: "order-api-wait", keepAlive: true });
     client.on("notification", (message) => {
-      const orderId = message.payload?.split(":")[0];
-      if (orderId) for (const wake of this.waiters.get(orderId) ?? []) wake();
+      const [orderId, status] = (message.payload ?? "").split(":");
+      if (orderId) this.wake(orderId, status);
     });
     client.on("error", (error) => {
       this.options.logger.warn({ err: error }, "order status listener failed; waiting falls back to polling until it reconnects");

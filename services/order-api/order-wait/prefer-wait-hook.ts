@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { PrismaClient } from "../../shared/db/index.ts";
-import { getOrder } from "../read-orders/read-orders.ts";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { OrderDetailView } from "../read-orders/order-view.ts";
 import type { OrderStatusWatcher } from "./order-status-watcher.ts";
 import { FINAL_STATUSES, parsePreferWait } from "./prefer-wait.ts";
 
 export interface PreferWaitOptions {
-  prisma: PrismaClient;
   watcher: OrderStatusWatcher;
+  /** The order as GET /orders/{id} shows it, read once its wait is over. */
+  readOrder: (orderId: string) => Promise<OrderDetailView>;
   /** RFC 7240 lets the server cap the wait; the design caps it at 30 s. */
   maxSeconds: number;
 }
@@ -37,9 +37,27 @@ function pendingOrderId(payload: unknown): { body: Record<string, unknown>; orde
 }
 
 /**
+ * The final answer after waiting, or undefined to send the answer already made. By then the order is committed
+ * (the 201 exists): a failure here must never turn into an error response, so it falls back to that answer.
+ */
+async function waitedAnswer(options: PreferWaitOptions, route: WaitRoute, parsed: { body: Record<string, unknown>; orderId: string }, seconds: number, log: FastifyBaseLogger): Promise<string | undefined> {
+  try {
+    const outcome = await options.watcher.waitForFinal(parsed.orderId, seconds * 1000);
+    if (outcome !== "final") return undefined;
+    const order = await options.readOrder(parsed.orderId);
+    if (route === "read") return JSON.stringify(order);
+    return JSON.stringify({ ...parsed.body, status: order.status, cancelReason: order.cancelReason });
+  } catch (error) {
+    log.warn({ err: error, order_id: parsed.orderId }, "Prefer: wait could not read the final state; answering the state already known");
+    return undefined;
+  }
+}
+
+/**
  * `Prefer: wait=N` on POST /orders and GET /orders/{id}, as one onSend hook so the routes stay unaware of it:
  * a PENDING answer is held until the order is CONFIRMED or CANCELLED (then answered with that state and
- * Preference-Applied: wait=N) or until N seconds pass (then PENDING as usual). Both routes always send
+ * Preference-Applied: wait=N) or until N seconds pass (then PENDING as usual). With ORDER_WAIT_MAX_WAITERS
+ * requests already waiting, the answer is sent at once (PENDING, no Preference-Applied). Both routes always send
  * Vary: Prefer, since the header can change the answer.
  */
 export function registerPreferWait(app: FastifyInstance, options: PreferWaitOptions): void {
@@ -55,13 +73,9 @@ export function registerPreferWait(app: FastifyInstance, options: PreferWaitOpti
       reply.header("preference-applied", `wait=${seconds}`);
       return payload;
     }
-    const readStatus = async (): Promise<string | undefined> =>
-      (await options.prisma.order.findUnique({ where: { id: parsed.orderId }, select: { status: true } }))?.status;
-    const status = await options.watcher.waitForFinal(parsed.orderId, seconds * 1000, readStatus);
-    if (status === undefined || !FINAL_STATUSES.has(status)) return payload;
+    const waited = await waitedAnswer(options, route, parsed, seconds, request.log);
+    if (waited === undefined) return payload;
     reply.header("preference-applied", `wait=${seconds}`);
-    const order = await getOrder(options.prisma, parsed.orderId);
-    if (route === "read") return JSON.stringify(order);
-    return JSON.stringify({ ...parsed.body, status: order.status, cancelReason: order.cancelReason });
+    return waited;
   });
 }

@@ -69,4 +69,47 @@ describe("Prefer: wait=N", () => {
     expect(response.json().status).toBe("CANCELLED");
     expect(response.headers["preference-applied"]).toBe("wait=30");
   });
+
+  it("bounds the waiters: past ORDER_WAIT_MAX_WAITERS a request answers at once (PENDING, no Preference-Applied); all share one listener", async () => {
+    const bounded = await testApp({ prisma, config: testConfig({ ORDER_WAIT_POLL_INTERVAL_MS: "10000", ORDER_WAIT_MAX_WAITERS: "2" }) });
+    try {
+      const orderId = (await bounded.inject({ method: "POST", url: "/orders", payload: orderBody() })).json().orderId as string;
+      const listenersBefore = await waitListeners();
+      const waiting = [1, 2].map(() => bounded.inject({ method: "GET", url: `/orders/${orderId}`, headers: { prefer: "wait=20" } }));
+      await waitForGauge(bounded, "order_api_prefer_waiters", 2);
+      expect(await waitListeners()).toBe(listenersBefore + 1);
+
+      const startedAt = Date.now();
+      const overflow = await bounded.inject({ method: "GET", url: `/orders/${orderId}`, headers: { prefer: "wait=20" } });
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+      expect(overflow.statusCode).toBe(200);
+      expect(overflow.json().status).toBe("PENDING");
+      expect(overflow.headers["preference-applied"]).toBeUndefined();
+
+      await prisma.order.update({ where: { id: orderId }, data: { status: "CONFIRMED", statusHistory: { create: { status: "CONFIRMED", reason: "test" } } } });
+      for (const response of await Promise.all(waiting)) {
+        expect(response.json().status).toBe("CONFIRMED");
+        expect(response.headers["preference-applied"]).toBe("wait=20");
+      }
+    } finally {
+      await bounded.close();
+    }
+  });
 });
+
+/** LISTEN connections of order APIs on this database. */
+async function waitListeners(): Promise<number> {
+  const [row] = await prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'order-api-wait'`;
+  return Number(row?.n ?? 0);
+}
+
+/** Bounded poll of a gauge on /metrics until it reads `value`. */
+async function waitForGauge(target: FastifyInstance, name: string, value: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const text = (await target.inject({ method: "GET", url: "/metrics" })).body;
+    if (new RegExp(`^${name}(\\{[^}]*\\})? ${value}$`, "m").test(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${name} did not reach ${value} within 5 s`);
+}

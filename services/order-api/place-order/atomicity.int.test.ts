@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Prisma, PrismaClient } from "../../shared/db/index.ts";
+import type { PrismaClient } from "../../shared/db/index.ts";
+import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_PREFIX } from "../test-support/order-api-harness.ts";
 
 class InjectedFailure extends Error {}
@@ -10,9 +11,11 @@ let failAt: Stage | undefined;
 /** What the transaction itself saw at the failure point: proves the hook really sits between the two inserts. */
 let seenInTransaction: { orders: number; outbox: number } | undefined;
 
-async function maybeFail(stage: Stage, tx: Prisma.TransactionClient, orderId: string): Promise<void> {
+async function maybeFail(stage: Stage, db: SqlExecutor, orderId: string): Promise<void> {
   if (failAt !== stage) return;
-  seenInTransaction = { orders: await tx.order.count({ where: { id: orderId } }), outbox: await tx.outbox.count({ where: { key: orderId } }) };
+  const [seen] = await db.rows<{ orders: number; outbox: number }>(sql`
+    SELECT (SELECT count(*)::int FROM orders WHERE id = ${orderId}::uuid) AS orders, (SELECT count(*)::int FROM outbox WHERE key = ${orderId}) AS outbox`);
+  seenInTransaction = seen;
   throw new InjectedFailure(`injected failure ${stage}`);
 }
 

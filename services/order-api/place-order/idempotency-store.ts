@@ -1,93 +1,59 @@
-import type { Prisma, PrismaClient } from "../../shared/db/index.ts";
+/**
+ * Idempotency-Key records. The claim is part of the order's own statement (accept-write.ts): the key row is
+ * inserted COMPLETED, with the answer, in the transaction that writes the order, so the key is taken if and only
+ * if the order commits. That is the fence: there is no separate in-flight claim that a slow original could still
+ * complete after a retry took it over. A concurrent request with the same key waits on the key's row lock inside
+ * PostgreSQL until the first commits (then replays it) or rolls back (then places the order itself).
+ *
+ * Rows of the old two-step protocol (status in_flight) are still honoured: a young one answers 409, one older than
+ * the lease is taken over by the order statement itself.
+ */
+import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from "../order-errors.ts";
 
 /** The first answer to a key, replayed verbatim for a retry with the same request. */
 export interface StoredResponse {
   status: number;
-  body: Prisma.InputJsonValue;
+  body: unknown;
   headers: Record<string, string>;
 }
 
-export type ClaimResult = { kind: "claimed" } | { kind: "replay"; response: StoredResponse };
-
-export interface ClaimRequest {
+export interface IdempotencyClaim {
   key: string;
   requestHash: string;
-  ttlSeconds: number;
-  /**
-   * An in-flight claim older than this is an abandoned one (the process died or the database failed before the
-   * claim could be released): it is taken over instead of answering 409 until the key expires.
-   */
-  inFlightLeaseMs: number;
-  now?: Date;
+  /** The key's record lives until then (IDEMPOTENCY_KEY_TTL_SECONDS). */
+  expiresAt: Date;
+  /** An in_flight row (old protocol) created before this is abandoned and may be taken over. */
+  abandonedBefore: Date;
 }
 
-// Each pass either claims, decides, or removes one expired/vanished row; three passes cover every interleaving.
-const MAX_CLAIM_PASSES = 3;
-
-function toStoredResponse(row: { responseStatus: number | null; responseBody: unknown; responseHeaders: unknown }): StoredResponse {
-  return {
-    status: row.responseStatus ?? 200,
-    body: (row.responseBody ?? null) as Prisma.InputJsonValue,
-    headers: (row.responseHeaders ?? {}) as Record<string, string>,
-  };
+interface KeyRow {
+  request_hash: string;
+  status: "in_flight" | "completed";
+  response_status: number | null;
+  response_body: unknown;
+  response_headers: Record<string, string> | null;
+  expires_at: Date;
 }
 
 /**
- * Claims `key` for this request BEFORE the work starts, with one INSERT ... ON CONFLICT DO NOTHING (atomic: of
- * many concurrent requests exactly one inserts). Losers see the existing row: another body -> 422, finished ->
- * replay, still running -> 409. Expired rows count as absent and are deleted on the way.
+ * What a request gets when its order statement found the key taken: the stored answer to replay, or an error
+ * (another body: 422; an old-protocol claim still running: 409). Undefined when the row is gone or expired since
+ * (the caller retries the order statement).
  */
-export async function claimIdempotencyKey(prisma: PrismaClient, request: ClaimRequest): Promise<ClaimResult> {
-  for (let pass = 0; pass < MAX_CLAIM_PASSES; pass++) {
-    const now = request.now ?? new Date();
-    const inserted = await prisma.idempotencyKey.createMany({
-      data: [{ key: request.key, requestHash: request.requestHash, status: "IN_FLIGHT", createdAt: now, expiresAt: new Date(now.getTime() + request.ttlSeconds * 1000) }],
-      skipDuplicates: true,
-    });
-    if (inserted.count === 1) return { kind: "claimed" };
-
-    const existing = await prisma.idempotencyKey.findUnique({ where: { key: request.key } });
-    if (!existing) continue;
-    if (existing.expiresAt <= now) {
-      await prisma.idempotencyKey.deleteMany({ where: { key: request.key, expiresAt: { lte: now } } });
-      continue;
-    }
-    if (existing.requestHash !== request.requestHash) {
-      throw new IdempotencyKeyReusedError({ detail: "This Idempotency-Key was first used with another request body; use a new key", context: { idempotencyKey: request.key } });
-    }
-    if (existing.status === "COMPLETED") return { kind: "replay", response: toStoredResponse(existing) };
-    if (await takeOverAbandoned(prisma, request, now)) return { kind: "claimed" };
-    throw new IdempotencyKeyInFlightError({ detail: "The first request with this Idempotency-Key has not finished; retry later", context: { idempotencyKey: request.key } });
+export async function existingAnswer(db: SqlExecutor, claim: IdempotencyClaim, now: Date): Promise<StoredResponse | undefined> {
+  const [row] = await db.rows<KeyRow>(
+    sql`SELECT request_hash, status, response_status, response_body, response_headers, expires_at FROM idempotency_keys WHERE key = ${claim.key}`,
+  );
+  if (!row || row.expires_at <= now) return undefined;
+  if (row.request_hash !== claim.requestHash) {
+    throw new IdempotencyKeyReusedError({ detail: "This Idempotency-Key was first used with another request body; use a new key", context: { idempotencyKey: claim.key } });
   }
-  throw new IdempotencyKeyInFlightError({ detail: "The Idempotency-Key is contended; retry later", context: { idempotencyKey: request.key } });
+  if (row.status === "completed") return { status: row.response_status ?? 200, body: row.response_body ?? null, headers: row.response_headers ?? {} };
+  throw new IdempotencyKeyInFlightError({ detail: "The first request with this Idempotency-Key has not finished; retry later", context: { idempotencyKey: claim.key } });
 }
 
-/** A conditional UPDATE, so only one of several retries can take over the same abandoned claim. */
-async function takeOverAbandoned(prisma: PrismaClient, request: ClaimRequest, now: Date): Promise<boolean> {
-  const staleBefore = new Date(now.getTime() - request.inFlightLeaseMs);
-  const taken = await prisma.idempotencyKey.updateMany({
-    where: { key: request.key, requestHash: request.requestHash, status: "IN_FLIGHT", createdAt: { lt: staleBefore } },
-    data: { createdAt: now },
-  });
-  return taken.count === 1;
-}
-
-/** Inside the order's transaction: the key completes if and only if the order commits. */
-export async function completeIdempotencyKey(tx: Prisma.TransactionClient, key: string, requestHash: string, response: StoredResponse): Promise<void> {
-  await tx.idempotencyKey.updateMany({
-    where: { key, requestHash, status: "IN_FLIGHT" },
-    data: { status: "COMPLETED", responseStatus: response.status, responseBody: response.body, responseHeaders: response.headers },
-  });
-}
-
-/** After a failed attempt: frees the key so the client's retry runs the work again. */
-export async function releaseIdempotencyKey(prisma: PrismaClient, key: string, requestHash: string): Promise<void> {
-  await prisma.idempotencyKey.deleteMany({ where: { key, requestHash, status: "IN_FLIGHT" } });
-}
-
-/** Deletes expired keys (completed or abandoned); returns how many. */
-export async function purgeExpiredIdempotencyKeys(prisma: PrismaClient, now = new Date()): Promise<number> {
-  const { count } = await prisma.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } });
-  return count;
+/** Deletes expired keys; returns how many. */
+export async function purgeExpiredIdempotencyKeys(db: SqlExecutor, now = new Date()): Promise<number> {
+  return db.execute(sql`DELETE FROM idempotency_keys WHERE expires_at <= ${now}::timestamptz`);
 }

@@ -1,4 +1,5 @@
 import { InvalidCursorError } from "../order-errors.ts";
+import { parseTimestamp } from "./order-timestamps.ts";
 
 /** Position after the last order of a page, in the list's (created_at DESC, id DESC) order. */
 export interface OrderCursor {
@@ -7,6 +8,8 @@ export interface OrderCursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Exactly what encodeCursor writes (Date#toISOString of a year 0001..9999): anything else was not made here. */
+const ENCODED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Opaque to clients (base64url JSON) so the key can change without breaking their code. */
 export function encodeCursor(cursor: OrderCursor): string {
@@ -22,8 +25,8 @@ export function decodeCursor(text: string): OrderCursor {
     throw invalid();
   }
   const { t, id } = (parsed ?? {}) as { t?: unknown; id?: unknown };
-  if (typeof t !== "string" || typeof id !== "string" || !UUID.test(id)) throw invalid();
-  const createdAt = new Date(t);
-  if (Number.isNaN(createdAt.getTime())) throw invalid();
+  if (typeof t !== "string" || typeof id !== "string" || !UUID.test(id) || !ENCODED_TIME.test(t)) throw invalid();
+  const createdAt = parseTimestamp(t);
+  if (createdAt === undefined) throw invalid();
   return { createdAt, id };
 }

@@ -2,7 +2,8 @@ import type { ShippingAddressInput } from "../routes/order-schemas.ts";
 
 /** Rows as Prisma returns them (BigInt money, Date times) -> JSON for the API (numbers, ISO strings). */
 
-type Status = "PENDING" | "CONFIRMED" | "CANCELLED";
+export type OrderStatus = "PENDING" | "CONFIRMED" | "CANCELLED";
+type Status = OrderStatus;
 
 export interface OrderSummaryView {
   orderId: string;
@@ -31,13 +32,6 @@ interface OrderRow {
   updatedAt: Date;
 }
 
-interface OrderDetailRow extends OrderRow {
-  shippingAddress: unknown;
-  cancelReason: string | null;
-  items: { sku: string; quantity: number; unitPriceMinor: bigint; lineTotalMinor: bigint }[];
-  statusHistory: { status: Status; reason: string | null; at: Date }[];
-}
-
 export function toOrderSummary(row: OrderRow): OrderSummaryView {
   return {
     orderId: row.id,
@@ -47,20 +41,5 @@ export function toOrderSummary(row: OrderRow): OrderSummaryView {
     totalMinor: Number(row.totalMinor),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-export function toOrderDetail(row: OrderDetailRow): OrderDetailView {
-  return {
-    ...toOrderSummary(row),
-    shippingAddress: (row.shippingAddress ?? null) as ShippingAddressInput | null,
-    cancelReason: row.cancelReason,
-    items: row.items.map((item) => ({
-      sku: item.sku,
-      quantity: item.quantity,
-      unitPriceMinor: Number(item.unitPriceMinor),
-      lineTotalMinor: Number(item.lineTotalMinor),
-    })),
-    statusHistory: row.statusHistory.map((entry) => ({ status: entry.status, reason: entry.reason, at: entry.at.toISOString() })),
   };
 }

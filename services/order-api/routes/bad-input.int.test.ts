@@ -134,3 +134,28 @@ describe("bad input to POST /orders", () => {
     expect(await countRows(prisma)).toEqual(before);
   });
 });
+
+/** A cursor as the API encodes it, with any timestamp text: clients can forge one. */
+const cursorAt = (t: string) => Buffer.from(JSON.stringify({ t, id: "0b6e3c1e-8f4a-4d8e-9a51-7f0c2f1c9d11" }), "utf8").toString("base64url");
+
+const badQueries: Array<{ name: string; query: string; parameter: string }> = [
+  { name: "createdFrom in year 0000", query: "createdFrom=0000-01-01T00:00:00Z", parameter: "createdFrom" },
+  { name: "createdTo in year 0000", query: "createdTo=0000-06-01T00:00:00.000Z", parameter: "createdTo" },
+  { name: "createdFrom with an extended year", query: `createdFrom=${encodeURIComponent("+010000-01-01T00:00:00Z")}`, parameter: "createdFrom" },
+  { name: "createdTo with a negative extended year", query: `createdTo=${encodeURIComponent("-000001-01-01T00:00:00Z")}`, parameter: "createdTo" },
+  { name: "createdFrom past the year 9999", query: "createdFrom=9999-12-31T23:59:60Z", parameter: "createdFrom" },
+  { name: "cursor in year 0000", query: `cursor=${cursorAt("0000-01-01T00:00:00.000Z")}`, parameter: "cursor" },
+  { name: "cursor with an extended year", query: `cursor=${cursorAt("+010000-01-01T00:00:00.000Z")}`, parameter: "cursor" },
+  { name: "cursor with a negative year", query: `cursor=${cursorAt("-000001-01-01T00:00:00.000Z")}`, parameter: "cursor" },
+  { name: "cursor with a date-only timestamp", query: `cursor=${cursorAt("2026-01-01")}`, parameter: "cursor" },
+];
+
+describe("bad query strings and cursors on GET /orders", () => {
+  it.each(badQueries.map((testCase) => [testCase.name, testCase] as const))("%s -> 400 problem+json", async (_name, testCase) => {
+    const response = await app.inject({ method: "GET", url: `/orders?${testCase.query}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(response.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ parameter: expect.stringContaining(testCase.parameter) })]));
+  });
+});
+

@@ -1,19 +1,21 @@
 import type { FastifyInstance } from "fastify";
-import type { PrismaClient } from "../../shared/db/index.ts";
+import type { SqlExecutor } from "../../shared/db/sql.ts";
+import type { BearerCheck } from "../http/bearer-auth.ts";
 import { getOrder } from "../read-orders/read-orders.ts";
 import { orderDetailSchema, orderIdParamsSchema, problemResponses } from "./order-schemas.ts";
 
-export function registerGetOrder(app: FastifyInstance, prisma: PrismaClient): void {
+export function registerGetOrder(app: FastifyInstance, db: SqlExecutor, auth: BearerCheck): void {
   app.get<{ Params: { id: string } }>(
     "/orders/:id",
     {
+      onRequest: auth,
       schema: {
         tags: ["orders"],
-        summary: "One order with its items, totals and status history",
+        summary: "One order with its items, totals and status history (Authorization: Bearer <ORDERS_READ_TOKEN> when set)",
         params: orderIdParamsSchema,
-        response: { 200: { description: "The order", ...orderDetailSchema }, ...problemResponses(400, 404, 503) },
+        response: { 200: { description: "The order", ...orderDetailSchema }, ...problemResponses(400, 401, 404, 429, 503) },
       },
     },
-    async (request) => getOrder(prisma, request.params.id.toLowerCase()),
+    async (request) => getOrder(db, request.params.id.toLowerCase()),
   );
 }

@@ -7,7 +7,7 @@ import { applyMigrations } from "../../../scripts/db/migrate.ts";
 import { seedCatalogue } from "../../../scripts/db/seed.ts";
 import type { AppConfig } from "../../shared/config/config-schema.ts";
 import { loadConfig } from "../../shared/config/load-config.ts";
-import { createPrisma, type PrismaClient } from "../../shared/db/index.ts";
+import { createPool, createPrisma, type PrismaClient } from "../../shared/db/index.ts";
 import { createLogger } from "../../shared/logging/create-logger.ts";
 import { buildApp, type AppOptions } from "../app.ts";
 
@@ -46,9 +46,23 @@ export function testPrisma(databaseUrl = TEST_DATABASE_URL, overrides: { connect
   return createPrisma(databaseUrl, { applicationName: "order-api-test", connectTimeoutMs: overrides.connectTimeoutMs ?? 3000, poolSize: overrides.poolSize ?? 10 });
 }
 
+/**
+ * The app on `prisma` plus a raw-SQL pool of its own built from `config` (DATABASE_URL, DATABASE_POOL_SIZE,
+ * DATABASE_CONNECT_TIMEOUT_MS), closed with the app; production shares one pool between the two.
+ */
 export async function testApp(options: Partial<AppOptions> & { prisma: PrismaClient; config?: AppConfig }): Promise<FastifyInstance> {
   const config = options.config ?? testConfig();
-  return buildApp({ ...options, config, logger: createLogger({ service: "order-api-test", level: config.LOG_LEVEL }) });
+  const pool =
+    options.pool ??
+    createPool(config.DATABASE_URL, {
+      poolSize: config.DATABASE_POOL_SIZE,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      applicationName: "order-api-test",
+    });
+  const app = await buildApp({ ...options, config, pool, logger: createLogger({ service: "order-api-test", level: config.LOG_LEVEL }) });
+  if (!options.pool) app.addHook("onClose", async () => pool.end().catch(() => undefined));
+  return app;
 }
 
 export interface RowCounts {

@@ -8,6 +8,9 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private listenPort = 0;
+  private cutOnClientData: true | undefined;
+  private cutFired: () => void = () => undefined;
+  private trap: { marker: Buffer; forward: boolean; fired: () => void } | undefined;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -36,7 +39,20 @@ export class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Cuts the proxy the next time the server sends a chunk containing `marker` (e.g. the CommandComplete of
+   * COMMIT): with `forward` false before the client sees it (the outcome is unknown to the client although the
+   * server acted), with `forward` true right after (the client saw it; every later query fails). Resolves when cut.
+   */
+  cutOnServerMessage(marker: string, options: { forward: boolean }): Promise<void> {
+    return new Promise((resolve) => {
+      this.trap = { marker: Buffer.from(marker, "utf8"), forward: options.forward, fired: resolve };
+    });
+  }
+
   async restore(): Promise<void> {
+    this.trap = undefined;
+    this.cutOnClientData = undefined;
     if (!this.server) await this.start();
   }
 
@@ -55,7 +71,29 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on("data", (chunk: Buffer) => {
+      if (this.cutOnClientData) {
+        this.cutOnClientData = undefined;
+        void this.cut().then(this.cutFired);
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      const trap = this.trap;
+      if (trap && chunk.includes(trap.marker)) {
+        this.trap = undefined;
+        if (!trap.forward) {
+          void this.cut().then(trap.fired);
+          return;
+        }
+        // Cut when the client next speaks: resetting now could discard the answer before the client reads it.
+        this.cutOnClientData = true;
+        this.cutFired = trap.fired;
+        client.write(chunk);
+        return;
+      }
+      client.write(chunk);
+    });
   }
 }

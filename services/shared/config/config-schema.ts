@@ -66,6 +66,15 @@ export const configSchema = {
     CONSUMER_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
     PAYMENT_CALLBACK_EXPIRE_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 24 },
     PAYMENT_CALLBACK_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 720 },
+    ORDERFLOW_ENV: { type: "string", enum: ["development", "production"], default: "development" },
+    ORDERS_READ_TOKEN: { type: "string", default: "" },
+    API_SHED_QUEUE_WAIT_MS: { type: "integer", minimum: 0, maximum: 600000, default: 2000 },
+    API_SHED_MAX_WAITING: { type: "integer", minimum: 0, maximum: 1000000, default: 200 },
+    RATE_LIMIT_MAX: { type: "integer", minimum: 0, maximum: 10000000, default: 5000 },
+    RATE_LIMIT_WINDOW_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 1000 },
+    ORDER_WAIT_MAX_WAITERS: { type: "integer", minimum: 0, maximum: 1000000, default: 1000 },
+    CATALOGUE_CACHE_TTL_MS: { type: "integer", minimum: 0, maximum: 3600000, default: 2000 },
+    MONITOR_GAUGE_REFRESH_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 10000 },
   },
 } as const;
 
@@ -141,4 +150,21 @@ export interface AppConfig {
   PAYMENT_CALLBACK_EXPIRE_HOURS: number;
   /** Reconciled or expired payment callbacks are deleted this long after they arrived. */
   PAYMENT_CALLBACK_RETENTION_HOURS: number;
+  /** production: the API refuses to start with development secrets; development also requires them off loopback. */
+  ORDERFLOW_ENV: "development" | "production";
+  /** Bearer token for reads of customer data (GET /orders, GET /orders/{id}); empty = open (development only). */
+  ORDERS_READ_TOKEN: string;
+  /** The API answers 503 at once when the requests waiting for a database connection would wait longer than this; 0 = never shed. */
+  API_SHED_QUEUE_WAIT_MS: number;
+  /** ... or when this many already wait, whatever the pace (a burst arrives before any pace is known); 0 = no cap. */
+  API_SHED_MAX_WAITING: number;
+  /** Requests per client (API token, else address) per RATE_LIMIT_WINDOW_MS; 0 = no limit. */
+  RATE_LIMIT_MAX: number;
+  RATE_LIMIT_WINDOW_MS: number;
+  /** Most `Prefer: wait` requests held at once; the next ones answer at once with the current state. */
+  ORDER_WAIT_MAX_WAITERS: number;
+  /** How long the API prices orders from its in-memory copy of a product before re-reading it; 0 = no cache. */
+  CATALOGUE_CACHE_TTL_MS: number;
+  /** /metrics serves cached backlog gauges, refreshed (Kafka + database) at most once per this period. */
+  MONITOR_GAUGE_REFRESH_MS: number;
 }

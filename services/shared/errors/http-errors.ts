@@ -14,3 +14,7 @@ export const UnsupportedMediaTypeError = defineError({ code: "UNSUPPORTED_MEDIA_
 export const ValidationError = defineError({ code: "VALIDATION_FAILED", status: 422, title: "The request is not valid" });
 export const InternalError = defineError({ code: "INTERNAL", status: 500, title: "Internal server error" });
 export const ServiceUnavailableError = defineError({ code: "SERVICE_UNAVAILABLE", status: 503, title: "Service temporarily unavailable", canRetry: true });
+export const UnauthorizedError = defineError({ code: "UNAUTHORIZED", status: 401, title: "Missing or wrong bearer token" });
+export const RateLimitedError = defineError({ code: "RATE_LIMITED", status: 429, title: "Too many requests", canRetry: true });
+/** The service is saturated (not broken): it refuses at once instead of queueing; retry after the Retry-After. */
+export const OverloadedError = defineError({ code: "OVERLOADED", status: 503, title: "The service is overloaded", canRetry: true });
