@@ -56,6 +56,7 @@ export const configSchema = {
     MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
     METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
+    RELAY_MEMBER_LEASE_MS: { type: "integer", minimum: 1000, maximum: 600000, default: 15000 },
   },
 } as const;
 
@@ -114,4 +115,6 @@ export interface AppConfig {
   METRICS_HOST: string;
   /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
   METRICS_PORT: number;
+  /** A relay whose lock session stayed silent this long (frozen host) is disconnected by the others, which take its shards. */
+  RELAY_MEMBER_LEASE_MS: number;
 }
