@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SHARD_LOCK_NAMESPACE } from "./relay-sql.ts";
 import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
 import { startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations, unpublishedCount } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("frozen");
 const databaseName = new URL(database.url).pathname.slice(1);
@@ -26,11 +26,6 @@ async function shardOwners(): Promise<Map<number, number>> {
     [SHARD_LOCK_NAMESPACE, databaseName],
   );
   return new Map(rows.map((row) => [row.pid, Number(row.shards)]));
-}
-
-async function unpublished(eventIds: string[]): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL", [eventIds]);
-  return Number(rows[0]?.n ?? -1);
 }
 
 afterAll(async () => {
@@ -58,7 +53,7 @@ describe("a relay frozen mid-stream (SIGSTOP: its socket stays open, as on a hos
     try {
       const outboxIds = await insertOutbox(pool, before, { chunk: 500 });
       // Freeze it while it works through a backlog, so it stops with a batch claimed and not yet sent or marked.
-      await waitUntil(async () => (await unpublished(before.map((e) => e.eventId))) < before.length * 0.8, 30_000, "publishing to be under way", 10);
+      await waitUntil(async () => (await unpublishedCount(pool, before.map((e) => e.eventId))) < before.length * 0.8, 30_000, "publishing to be under way", 10);
       frozen.child.kill("SIGSTOP");
       const frozenAt = Date.now();
       for (const [id, outboxId] of await insertOutbox(pool, whileFrozen, { chunk: 500 })) outboxIds.set(id, outboxId);
@@ -70,13 +65,13 @@ describe("a relay frozen mid-stream (SIGSTOP: its socket stays open, as on a hos
       const takeoverMs = Date.now() - frozenAt;
       // Bound: the lease, one rebalance interval (2 s) and a heartbeat, with room for a loaded machine.
       expect(takeoverMs).toBeLessThan(LEASE_MS + 2_000 + 5_000);
-      await waitUntil(async () => (await unpublished([...before, ...whileFrozen].map((e) => e.eventId))) === 0, 60_000, "the other relay to drain everything");
+      await waitUntil(async () => (await unpublishedCount(pool, [...before, ...whileFrozen].map((e) => e.eventId))) === 0, 60_000, "the other relay to drain everything");
 
       frozen.child.kill("SIGCONT");
       // Resumed, it finds its session gone, reconnects and gets its share again.
       await waitUntil(async () => (await shardOwners()).size === 2, 30_000, "the resumed relay to rejoin with a share of the shards");
       for (const [id, outboxId] of await insertOutbox(pool, afterResume, { chunk: 500 })) outboxIds.set(id, outboxId);
-      await waitUntil(async () => (await unpublished(afterResume.map((e) => e.eventId))) === 0, 60_000, "both relays to publish the rows inserted after the resume");
+      await waitUntil(async () => (await unpublishedCount(pool, afterResume.map((e) => e.eventId))) === 0, 60_000, "both relays to publish the rows inserted after the resume");
 
       const wanted = new Set(all.map((e) => e.eventId));
       await collector.waitFor((records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size, 60_000, "every event on Kafka");

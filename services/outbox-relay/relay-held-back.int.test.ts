@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { testConfig, testPool, uniquePrefix, useIsolatedDatabase, waitUntil } from "../../test/support/stack-test-kit.ts";
-import { insertOutbox, makeEvents, type TestEvent } from "./test-support/relay-test-kit.ts";
+import { insertOutbox, makeEvents, type TestEvent, unpublishedCount } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("held");
 const prefix = uniquePrefix("relay-held");
@@ -11,11 +11,6 @@ const config = testConfig(prefix);
 const pool = testPool();
 const BATCH = 10;
 let assembly: RelayAssembly;
-
-async function unpublished(eventIds: string[]): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL", [eventIds]);
-  return Number(rows[0]?.n ?? -1);
-}
 
 /** A row whose payload does not fit OrderPlaced (encoding fails for good), then `behind` valid rows of its key. */
 function brokenOrder(behind: number): TestEvent[] {
@@ -49,8 +44,8 @@ describe("rows held back behind a row that waits for its retry", () => {
     await insertOutbox(pool, held);
     const healthy = makeEvents(20, 2);
     await insertOutbox(pool, healthy);
-    await waitUntil(async () => (await unpublished(healthy.map((e) => e.eventId))) === 0, 10_000, "the healthy orders to publish while the broken ones wait");
+    await waitUntil(async () => (await unpublishedCount(pool, healthy.map((e) => e.eventId))) === 0, 10_000, "the healthy orders to publish while the broken ones wait");
     // The broken orders' rows are still held, in order: nothing of theirs went out.
-    expect(await unpublished(held.map((e) => e.eventId))).toBe(held.length);
+    expect(await unpublishedCount(pool, held.map((e) => e.eventId))).toBe(held.length);
   });
 });

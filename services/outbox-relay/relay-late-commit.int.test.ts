@@ -3,18 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { startCollector, testConfig, testKafka, testPool, uniquePrefix, useIsolatedDatabase, waitUntil } from "../../test/support/stack-test-kit.ts";
-import { insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
+import { insertOutbox, makeEvents, orderViolations, unpublishedCount } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("late");
 const prefix = uniquePrefix("relay-late");
 const config = testConfig(prefix);
 const pool = testPool();
 let assembly: RelayAssembly;
-
-async function unpublished(eventIds: string[]): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL", [eventIds]);
-  return Number(rows[0]?.n ?? -1);
-}
 
 beforeAll(async () => {
   assembly = await assembleRelay(config, createLogger({ service: "relay-test", level: "silent" }), { batchSize: 100, pollIntervalMs: 20 });
@@ -44,14 +39,14 @@ describe("a lower outbox id that commits after higher ids were published (a long
       outboxIds.set(late!.eventId, BigInt(rows[0]!.id));
       const others = makeEvents(500, 2);
       for (const [id, outboxId] of await insertOutbox(pool, others, { chunk: 250 })) outboxIds.set(id, outboxId);
-      await waitUntil(async () => (await unpublished(others.map((e) => e.eventId))) === 0, 60_000, "the higher ids to publish (several full batches past the open one)");
+      await waitUntil(async () => (await unpublishedCount(pool, others.map((e) => e.eventId))) === 0, 60_000, "the higher ids to publish (several full batches past the open one)");
       expect(BigInt(rows[0]!.id)).toBeLessThan([...outboxIds.values()].reduce((a, b) => (a > b ? a : b)));
 
       await slow.query("COMMIT");
       // Its order's later events arrive after the commit, as a consumer's reaction would.
       for (const [id, outboxId] of await insertOutbox(pool, rest)) outboxIds.set(id, outboxId);
       const mine = [late!, ...rest].map((e) => e.eventId);
-      await waitUntil(async () => (await unpublished(mine)) === 0, 30_000, "the late row and its order's later rows to publish");
+      await waitUntil(async () => (await unpublishedCount(pool, mine)) === 0, 30_000, "the late row and its order's later rows to publish");
 
       const wanted = new Set([...outboxIds.keys()]);
       await collector.waitFor((records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size, 60_000, "every event on Kafka");
