@@ -1,3 +1,5 @@
+import { CodedError } from "../shared/errors/coded-error.ts";
+
 /** One outbox row as the relay reads it (column names in camelCase; id stays a string: it is a bigint). */
 export interface OutboxRow {
   id: string;
@@ -14,9 +16,9 @@ export interface OutboxRow {
 
 /** The row itself cannot be encoded (unknown event type, payload that does not fit its schema): retrying the same
  * bytes will not help beyond a few attempts (a schema may still be deploying). */
-export class PermanentEncodeError extends Error {
+export class PermanentEncodeError extends CodedError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super({ code: "OUTBOX_ROW_UNENCODABLE", status: 500, title: "The outbox row cannot be encoded with its schema", canRetry: false }, { detail: message, cause: options?.cause });
     this.name = "PermanentEncodeError";
   }
 }

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { CodedError } from "../shared/errors/coded-error.ts";
 import { createProducer } from "../shared/kafka/kafka-client.ts";
 import type { IHeaders, Kafka, Producer, TopicMessages } from "../shared/kafka/kafka-types.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../shared/events/event-headers.ts";
@@ -8,10 +9,13 @@ import type { EncodedRow } from "./batch-plan.ts";
 const tracer = trace.getTracer("outbox-relay");
 
 /** Sending a batch failed (broker down, timeout): the whole batch stays unpublished and is resent later. */
-export class PublishError extends Error {
+export class PublishError extends CodedError {
   readonly rows: number;
   constructor(rows: number, cause: unknown) {
-    super(`publishing ${rows} rows to Kafka failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      { code: "RELAY_PUBLISH_FAILED", status: 503, title: "Kafka did not acknowledge the relay's batch", canRetry: true },
+      { detail: `publishing ${rows} rows to Kafka failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause, context: { rows } },
+    );
     this.name = "PublishError";
     this.rows = rows;
   }

@@ -4,7 +4,7 @@ import { createStackContext } from "../../scripts/stack/context.ts";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations, unpublishedCount } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("outage");
 const prefix = uniquePrefix("relay-outage");
@@ -15,11 +15,6 @@ const before = makeEvents(100, 5);
 const during = makeEvents(200, 5);
 const keys = [...new Set([...before, ...during].map((e) => e.key))];
 let assembly: RelayAssembly;
-
-async function unpublished(eventIds: string[]): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL", [eventIds]);
-  return Number(rows[0]?.n ?? -1);
-}
 
 beforeAll(async () => {
   assembly = await assembleRelay(config, createLogger({ service: "relay-test", level: "silent" }), {
@@ -42,20 +37,20 @@ describe("Kafka outage", () => {
   it("keeps the backlog while the broker is down and drains it in order when it is back", async () => {
     const ids = new Map<string, bigint>();
     for (const [id, outboxId] of await insertOutbox(pool, before)) ids.set(id, outboxId);
-    await waitUntil(async () => (await unpublished(before.map((e) => e.eventId))) === 0, 30_000, "the first rows to publish");
+    await waitUntil(async () => (await unpublishedCount(pool, before.map((e) => e.eventId))) === 0, 30_000, "the first rows to publish");
 
     await kafkaComponent.stop(stack);
     for (const [id, outboxId] of await insertOutbox(pool, during)) ids.set(id, outboxId);
     const duringIds = during.map((e) => e.eventId);
     // Bounded observation window: nothing can be published while the broker is down.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(await unpublished(duringIds)).toBe(during.length);
+    expect(await unpublishedCount(pool, duringIds)).toBe(during.length);
     await assembly.relay.refreshBacklog();
     expect(assembly.metrics.backlog).toBeGreaterThanOrEqual(during.length);
 
     const startedAt = Date.now();
     await kafkaComponent.start(stack);
-    await waitUntil(async () => (await unpublished(duringIds)) === 0, 120_000, "the backlog to drain after the broker came back", 200);
+    await waitUntil(async () => (await unpublishedCount(pool, duringIds)) === 0, 120_000, "the backlog to drain after the broker came back", 200);
     console.log(`backlog of ${during.length} drained ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the broker start began`);
 
     const collector = await startCollectorWhenReady(testKafka(config), [`${prefix}orders`]);

@@ -50,7 +50,8 @@ describe("relay killed mid-batch", () => {
       const duplicated = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
       // In flight = claimed by the killed relay but not committed: never published according to the database.
       expect(duplicated.filter((id) => publishedAtKill.has(id))).toEqual([]);
-      expect(duplicated.length).toBeLessThanOrEqual(BATCH);
+      // In flight at most two batches: the one being sent and the one sent before it, being marked meanwhile.
+      expect(duplicated.length).toBeLessThanOrEqual(2 * BATCH);
       expect(orderViolations(collector.records, outboxIds)).toEqual([]);
       console.log(`published before the kill: ${publishedAtKill.size}; duplicates after restart: ${duplicated.length}`);
     } finally {

@@ -4,6 +4,9 @@ import { PermanentEncodeError, planBatch, type OutboxRow } from "./batch-plan.ts
 import { RelayMetrics } from "./relay-metrics.ts";
 import { fairShare, planOwnership, shardOfKey } from "./shard-assignment.ts";
 import { WakeSignal } from "./wake-signal.ts";
+import { AdaptivePoll } from "./adaptive-poll.ts";
+import { sessionSettings } from "./relay-sql.ts";
+import { heartbeatIntervalMs } from "./shard-ownership.ts";
 
 function row(id: number, key: string, attempts = 0): OutboxRow {
   return { id: String(id), topic: "orders", key, eventType: "OrderPlaced", eventId: `e${id}`, payload: { id }, headers: {}, createdAt: new Date(0), attempts };
@@ -146,5 +149,35 @@ describe("test kit's partitioner", () => {
     expect(murmur2(Buffer.from("a-little-bit-longer-string"))).toBe(-1486304829);
     expect(murmur2(Buffer.from("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"))).toBe(-58897971);
     expect(defaultPartition("foobar", 6)).toBe((-790332482 & 0x7fffffff) % 6);
+  });
+});
+
+describe("adaptive poll", () => {
+  it("claims again at once after a full batch, soon after a partial one, and backs off while idle", () => {
+    const poll = new AdaptivePoll(5, 50);
+    expect(poll.next(500, 500, 500)).toBe(0);
+    expect(poll.next(12, 12, 500)).toBe(5);
+    expect([1, 2, 3, 4, 5, 6].map(() => poll.next(0, 0, 500))).toEqual([5, 10, 20, 40, 50, 50]);
+    // Rows flow again: back to the fast pace at once.
+    expect(poll.next(3, 3, 500)).toBe(5);
+    expect(poll.next(0, 0, 500)).toBe(5);
+  });
+
+  it("a batch that sent nothing (all held back) counts as idle", () => {
+    const poll = new AdaptivePoll(5, 50);
+    expect([poll.next(500, 0, 500), poll.next(500, 0, 500)]).toEqual([5, 10]);
+  });
+});
+
+describe("relay session liveness", () => {
+  it("beats well inside the lease, at most every second", () => {
+    expect(heartbeatIntervalMs(15_000)).toBe(1_000);
+    expect(heartbeatIntervalMs(3_000)).toBe(600);
+    expect(heartbeatIntervalMs(1_000)).toBe(200);
+  });
+
+  it("sizes the server-side keepalives from the lease, so a dead host's session closes within about the lease", () => {
+    const settings = sessionSettings({ connectionString: "postgresql://x", connectTimeoutMs: 1, statementTimeoutMs: 1, memberLeaseMs: 15_000 });
+    expect(settings).toBe("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 -c client_connection_check_interval=5s -c synchronous_commit=off");
   });
 });

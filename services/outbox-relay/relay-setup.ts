@@ -33,6 +33,7 @@ export function relayOptionsFrom(config: AppConfig): RelayOptions {
     maxEncodeAttempts: config.RELAY_MAX_ENCODE_ATTEMPTS,
     retentionHours: config.OUTBOX_RETENTION_HOURS,
     retentionIntervalMs: config.OUTBOX_RETENTION_INTERVAL_MS,
+    memberLeaseMs: config.RELAY_MEMBER_LEASE_MS,
   };
 }
 

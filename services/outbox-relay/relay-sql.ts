@@ -1,6 +1,7 @@
 // Every SQL statement of the relay lives here (as pg-boss keeps its SQL in one module): the advisory-lock
 // session, the claim/mark transaction, failures, retention and the metrics queries.
 import pg from "pg";
+import { CodedError } from "../shared/errors/coded-error.ts";
 import type { OutboxRow } from "./batch-plan.ts";
 import { shardOfKeySql } from "./shard-assignment.ts";
 
@@ -8,11 +9,14 @@ import { shardOfKeySql } from "./shard-assignment.ts";
 export const SHARD_LOCK_NAMESPACE = 0x4f52_0001;
 export const MEMBER_LOCK_NAMESPACE = 0x4f52_0002;
 
-/** A relay statement failed; says which one. */
-export class RelaySqlError extends Error {
+/** A relay statement failed (database down, timeout, session killed); says which one. Retried after backoff. */
+export class RelaySqlError extends CodedError {
   readonly statement: string;
   constructor(statement: string, cause: unknown) {
-    super(`outbox relay SQL "${statement}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      { code: "RELAY_DATABASE_UNAVAILABLE", status: 503, title: "The outbox relay's database statement failed", canRetry: true },
+      { detail: `outbox relay SQL "${statement}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause, context: { statement } },
+    );
     this.name = "RelaySqlError";
     this.statement = statement;
   }
@@ -22,7 +26,10 @@ export interface RelaySqlOptions {
   connectionString: string;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Unique per relay instance, so the others can find every session of a frozen one. */
   applicationName?: string;
+  /** Silence after which the other relays count this one as dead (RELAY_MEMBER_LEASE_MS); sizes the keepalives. */
+  memberLeaseMs?: number;
 }
 
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -35,14 +42,35 @@ async function run<R extends pg.QueryResultRow>(db: Queryable, name: string, tex
   }
 }
 
+/**
+ * Server-side settings of every relay session. TCP keepalives from the server end a session whose host died without
+ * closing its socket (power loss) within about the member lease instead of Linux's 2 h 11 min;
+ * client_connection_check_interval notices a gone client during a long statement; no relay session may sit in a
+ * transaction or a statement for ever. synchronous_commit=off: a mark lost in a database crash only means those rows
+ * are sent again (at-least-once, consumers dedupe), and the relay stops waiting for a WAL flush per batch.
+ */
+export function sessionSettings(options: RelaySqlOptions): string {
+  const leaseSeconds = Math.max(3, Math.round((options.memberLeaseMs ?? 15_000) / 1000));
+  const settings = {
+    tcp_keepalives_idle: Math.max(1, Math.floor(leaseSeconds / 3)),
+    tcp_keepalives_interval: Math.max(1, Math.floor(leaseSeconds / 6)),
+    tcp_keepalives_count: 3,
+    client_connection_check_interval: `${Math.max(1, Math.floor(leaseSeconds / 3))}s`,
+    synchronous_commit: "off",
+  };
+  return Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(" ");
+}
+
 function clientConfig(options: RelaySqlOptions): pg.ClientConfig {
   return {
     connectionString: options.connectionString,
     connectionTimeoutMillis: options.connectTimeoutMs,
     statement_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs,
     // query_timeout bounds the wait client-side too (a dead server never answers).
     query_timeout: options.statementTimeoutMs + 1_000,
     application_name: options.applicationName ?? "outbox-relay",
+    options: sessionSettings(options),
     keepAlive: true,
   };
 }
@@ -73,7 +101,8 @@ interface DbOutboxRow {
   event_id: string;
   payload: unknown;
   headers: Record<string, unknown> | null;
-  created_at: Date;
+  /** Epoch milliseconds: pg parses a float far cheaper than a timestamptz text. */
+  created_ms: number;
   attempts: number;
 }
 
@@ -86,7 +115,7 @@ function toRow(db: DbOutboxRow): OutboxRow {
     eventId: db.event_id,
     payload: db.payload,
     headers: db.headers ?? {},
-    createdAt: db.created_at,
+    createdAt: new Date(db.created_ms),
     attempts: db.attempts,
   };
 }
@@ -131,29 +160,72 @@ export async function readMembership(session: Queryable): Promise<Membership> {
   return { members: Number(rows[0]?.members ?? 1), rank: Number(rows[0]?.rank ?? 0) };
 }
 
+/** A statement on the lock session: keeps its state_change fresh, which is what the others read as its heartbeat. */
+export async function heartbeat(session: Queryable): Promise<void> {
+  await run(session, "heartbeat", "SELECT 1");
+}
+
+/** Instance-unique application_name of every session of one relay (see reapStaleMembers). */
+export const RELAY_APPLICATION_PREFIX = "outbox-relay/";
+
+/**
+ * Disconnects relay members whose lock session has been idle longer than the lease (a frozen or dead host: a live
+ * relay beats every second), together with the other sessions of that relay instance (same instance-unique
+ * application_name). Their shard locks go with the session. Returns the pids of the member sessions it ended.
+ */
+export async function reapStaleMembers(session: Queryable, leaseMs: number): Promise<number[]> {
+  const rows = await run<{ pid: number; member: boolean }>(
+    session,
+    "reap stale members",
+    `WITH stale AS (
+       SELECT a.pid, a.application_name
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int::oid
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.pid <> pg_backend_pid() AND a.state = 'idle'
+          AND a.state_change < clock_timestamp() - make_interval(secs => $2::float8 / 1000))
+     SELECT a.pid, a.pid IN (SELECT pid FROM stale) AS member, pg_terminate_backend(a.pid) AS ended
+       FROM pg_stat_activity a
+      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+        AND (a.pid IN (SELECT pid FROM stale)
+             OR a.application_name IN (SELECT application_name FROM stale WHERE starts_with(application_name, $3)))`,
+    [MEMBER_LOCK_NAMESPACE, leaseMs, RELAY_APPLICATION_PREFIX],
+  );
+  return rows.filter((row) => row.member).map((row) => row.pid);
+}
+
+// No FOR UPDATE: the shard's advisory lock makes this relay its only reader, and no row lock is held across a send.
+// No "id > last seen" cursor either: a row whose transaction commits after higher ids were read must still be found.
 const CLAIM_SQL = `
-SELECT o.id::text AS id, o.topic, o.key, o.event_type, o.event_id::text AS event_id, o.payload, o.headers, o.created_at, o.attempts
+SELECT o.id::text AS id, o.topic, o.key, o.event_type, o.event_id::text AS event_id, o.payload, o.headers,
+       (extract(epoch FROM o.created_at) * 1000)::float8 AS created_ms, o.attempts
   FROM outbox o
  WHERE o.published_at IS NULL AND o.failed_at IS NULL
    AND ${shardOfKeySql("o.key", "$1::int")} = ANY($2::int[])
+   AND (o.id > $6::bigint OR o.id <> ALL(string_to_array($4::text, ',')::bigint[]))
+   AND o.key <> ALL($5::text[])
    AND NOT EXISTS (SELECT 1 FROM outbox f
                     WHERE f.key = o.key AND f.published_at IS NULL AND f.failed_at IS NOT NULL AND f.id < o.id)
  ORDER BY o.id
- LIMIT $3
-   FOR UPDATE OF o`;
+ LIMIT $3`;
+
+export interface ClaimFilter {
+  /** Rows already claimed and not yet marked (the batch being sent): not claimed twice. */
+  excludeIds: readonly string[];
+  /** Keys held back (a row waits for its retry, or was held back in the batch before): none of their rows. */
+  excludeKeys: readonly string[];
+}
 
 /**
- * Opens the claim transaction and returns the oldest unpublished rows of the given shards in id order. Rows behind a
- * failed row of the same key are skipped: a failed row holds back only its own order.
+ * The oldest unpublished rows of the given shards in id order, skipping the excluded rows and keys. Rows behind a
+ * failed row of the same key are skipped too: a failed row holds back only its own order.
  */
-export async function beginClaim(session: Queryable, shardCount: number, shards: readonly number[], limit: number): Promise<OutboxRow[]> {
-  await run(session, "begin", "BEGIN");
-  try {
-    return (await run<DbOutboxRow>(session, "claim batch", CLAIM_SQL, [shardCount, shards, limit])).map(toRow);
-  } catch (error) {
-    await rollback(session);
-    throw error;
-  }
+export async function claimBatch(db: Queryable, shardCount: number, shards: readonly number[], limit: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+  // Ids travel as one comma-separated text (not a pg array literal built element by element): cheaper on both sides.
+  // Most candidates lie above every excluded id, which the first test of the OR settles without the list.
+  const maxExcluded = filter.excludeIds.reduce((max, id) => (BigInt(id) > max ? BigInt(id) : max), 0n);
+  const rows = await run<DbOutboxRow>(db, "claim batch", CLAIM_SQL, [shardCount, shards, limit, filter.excludeIds.join(","), filter.excludeKeys, maxExcluded.toString()]);
+  return rows.map(toRow);
 }
 
 export async function markPublished(session: Queryable, ids: readonly string[]): Promise<void> {
@@ -161,8 +233,8 @@ export async function markPublished(session: Queryable, ids: readonly string[]):
   await run(
     session,
     "mark published",
-    "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-    [ids],
+    "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY(string_to_array($1::text, ',')::bigint[])",
+    [ids.join(",")],
   );
 }
 
@@ -175,19 +247,6 @@ export async function recordEncodeFailure(session: Queryable, id: string, error:
       WHERE id = $1::bigint`,
     [id, error, final],
   );
-}
-
-export async function commit(session: Queryable): Promise<void> {
-  await run(session, "commit", "COMMIT");
-}
-
-/** Never throws: used on error paths where the connection may already be gone. */
-export async function rollback(session: Queryable): Promise<void> {
-  try {
-    await session.query("ROLLBACK");
-  } catch {
-    // the session is broken; the server rolls back when it notices
-  }
 }
 
 /** Deletes up to `limit` published rows created before the retention cutoff; returns how many went. */

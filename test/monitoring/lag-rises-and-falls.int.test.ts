@@ -20,7 +20,7 @@ describe("lag and backlog follow the pipeline", () => {
   let consumer: Consumer | undefined;
 
   beforeAll(async () => {
-    config = testConfig({ TOPIC_PREFIX: uniqueTopicPrefix("rise"), RELAY_POLL_INTERVAL_MS: "20" });
+    config = testConfig({ TOPIC_PREFIX: uniqueTopicPrefix("rise"), RELAY_POLL_INTERVAL_MS: "20", TOPIC_PARTITIONS: "3" });
     prisma = testPrisma();
     await prepareTestDatabase(prisma);
     kafka = monitorKafka(config);

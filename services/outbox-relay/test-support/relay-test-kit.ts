@@ -58,6 +58,12 @@ export async function insertOutbox(
   return ids;
 }
 
+/** How many of the given events are still unpublished in the outbox. */
+export async function unpublishedCount(pool: pg.Pool, eventIds: readonly string[]): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL", [eventIds]);
+  return Number(rows[0]?.n ?? -1);
+}
+
 export async function deleteKeys(pool: pg.Pool, keys: Iterable<string>): Promise<void> {
   await pool.query("DELETE FROM outbox WHERE key = ANY($1::text[])", [[...new Set(keys)]]);
 }

@@ -75,6 +75,7 @@ export const configSchema = {
     ORDER_WAIT_MAX_WAITERS: { type: "integer", minimum: 0, maximum: 1000000, default: 1000 },
     CATALOGUE_CACHE_TTL_MS: { type: "integer", minimum: 0, maximum: 3600000, default: 2000 },
     MONITOR_GAUGE_REFRESH_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 10000 },
+    RELAY_MEMBER_LEASE_MS: { type: "integer", minimum: 1000, maximum: 600000, default: 15000 },
   },
 } as const;
 
@@ -167,4 +168,6 @@ export interface AppConfig {
   CATALOGUE_CACHE_TTL_MS: number;
   /** /metrics serves cached backlog gauges, refreshed (Kafka + database) at most once per this period. */
   MONITOR_GAUGE_REFRESH_MS: number;
+  /** A relay whose lock session stayed silent this long (frozen host) is disconnected by the others, which take its shards. */
+  RELAY_MEMBER_LEASE_MS: number;
 }

@@ -1,5 +1,6 @@
 import kafkajs from "kafkajs";
 import type { Admin, Kafka } from "kafkajs";
+import { CodedError, defineError } from "../errors/coded-error.ts";
 
 // kafkajs is CommonJS: runtime values come from its default export.
 const { AssignerProtocol } = kafkajs;
@@ -51,6 +52,18 @@ export interface GroupDescription {
   members: GroupMemberDescription[];
 }
 
+/**
+ * An existing topic has another partition count than configured. Never fixed implicitly: adding partitions moves
+ * keys to other partitions, so an order's later events could overtake its earlier ones (docs/outbox-relay.md has
+ * the safe procedure). Retrying cannot help; the operator must act.
+ */
+export const TopicPartitionMismatchError = defineError({
+  code: "TOPIC_PARTITION_MISMATCH",
+  status: 500,
+  title: "An existing topic has a different partition count than configured",
+  canRetry: false,
+});
+
 /** Connects an admin client, runs work, always disconnects. */
 export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
@@ -63,8 +76,8 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
 }
 
 /**
- * Creates the topics that do not exist yet and adds partitions to those that have fewer than asked (partitions can
- * only grow), then waits (bounded) until every partition has a leader: right after creation Kafka 4 (KRaft) may
+ * Creates the topics that do not exist yet and refuses (TopicPartitionMismatchError) when an existing one has another
+ * partition count than asked: it never adds partitions, which would re-hash keys. Then it waits (bounded) until every partition has a leader: right after creation Kafka 4 (KRaft) may
  * still answer UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs does not retry, so subscribing or producing in
  * that window would fail. Safe to call on every start and from several processes at once. Returns the topics it
  * created.
@@ -74,17 +87,17 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
   const created = new Set<string>();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      for (const topic of await createOrGrow(admin, specs, timeoutMs)) created.add(topic);
+      for (const topic of await createMissing(admin, specs, timeoutMs)) created.add(topic);
       if (await everyPartitionHasALeader(admin, specs)) return [...created];
       if (Date.now() > deadline) throw new Error(`topics ${specs.map((s) => s.topic).join(", ")} have no leaders after ${timeoutMs} ms`);
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if ((error instanceof CodedError && !error.canRetry) || Date.now() > deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
   }
 }
 
-async function createOrGrow(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<string[]> {
+async function createMissing(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) {
@@ -100,7 +113,7 @@ async function createOrGrow(admin: Admin, specs: TopicSpec[], timeoutMs: number)
       })),
     });
   }
-  await growPartitions(admin, specs.filter((spec) => existing.has(spec.topic)), timeoutMs);
+  await refusePartitionMismatch(admin, specs.filter((spec) => existing.has(spec.topic)));
   return missing.map((spec) => spec.topic);
 }
 
@@ -110,15 +123,19 @@ async function everyPartitionHasALeader(admin: Admin, specs: TopicSpec[]): Promi
   return topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
 }
 
-async function growPartitions(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<void> {
+async function refusePartitionMismatch(admin: Admin, specs: TopicSpec[]): Promise<void> {
   if (specs.length === 0) return;
   const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
   const current = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
-  const toGrow = specs.filter((spec) => (current.get(spec.topic) ?? 0) < spec.numPartitions);
-  if (toGrow.length === 0) return;
-  await admin.createPartitions({
-    timeout: timeoutMs,
-    topicPartitions: toGrow.map((spec) => ({ topic: spec.topic, count: spec.numPartitions })),
+  // 0 = just created by another process and not fully visible yet: the leader wait covers that, it is no mismatch.
+  const mismatched = specs.filter((spec) => (current.get(spec.topic) ?? 0) > 0 && current.get(spec.topic) !== spec.numPartitions);
+  if (mismatched.length === 0) return;
+  const detail = mismatched
+    .map((spec) => `topic ${spec.topic} has ${current.get(spec.topic) ?? 0} partitions, TOPIC_PARTITIONS is ${spec.numPartitions}`)
+    .join("; ");
+  throw new TopicPartitionMismatchError({
+    detail: `${detail}. Partitions are never added implicitly (keys would move and reorder); set TOPIC_PARTITIONS to the topic's count, or follow "Changing the partition count" in docs/outbox-relay.md`,
+    context: { topics: mismatched.map((spec) => spec.topic) },
   });
 }
 
