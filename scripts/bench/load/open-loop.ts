@@ -12,7 +12,7 @@ export interface LoadJob {
   headers: Record<string, string>;
   rate: number;
   seconds: number;
-  /** A request still unanswered after this counts as a timeout, with this latency. */
+  /** A request still unanswered this long after it was fired is abandoned and counts as a timeout. */
   timeoutMs: number;
   /** Keep-alive connections at most; a request finding all busy waits in the agent, and that wait is latency. */
   maxSockets: number;
@@ -54,6 +54,7 @@ function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promi
     const settle = (status: Outcome["status"]) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       resolve({ status, doneAt: performance.now() });
     };
     const payload = Buffer.from(body);
@@ -65,7 +66,6 @@ function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promi
         path: job.path,
         method: job.method,
         headers: { ...job.headers, "content-length": String(payload.length) },
-        timeout: job.timeoutMs,
       },
       (response) => {
         response.resume(); // the body is not needed; draining it frees the socket for the next request
@@ -73,10 +73,11 @@ function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promi
         response.on("error", () => settle("error"));
       },
     );
-    request.on("timeout", () => {
-      request.destroy();
+    // A deadline on the whole exchange (waiting for a socket included), not the socket's idle timeout.
+    const timer = setTimeout(() => {
       settle("timeout");
-    });
+      request.destroy();
+    }, job.timeoutMs);
     request.on("error", () => settle("error"));
     request.end(payload);
   });

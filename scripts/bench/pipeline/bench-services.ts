@@ -48,7 +48,8 @@ export class BenchServices {
     };
     const profileDir = options.profileDir;
     const supervisor = new ServiceSupervisor(options.repo, env, {
-      onLine: (label, line) => log.write(`[${label}] ${line}\n`),
+      // A child's last lines can arrive after its exit event, when the log may already be closed.
+      onLine: (label, line) => void (log.writableEnded ? undefined : log.write(`[${label}] ${line}\n`)),
       // Node refuses --cpu-prof in NODE_OPTIONS: it has to be on the command line of the service's process.
       ...(profileDir !== undefined ? { nodeArgs: (service: string) => ["--cpu-prof", `--cpu-prof-dir=${path.join(profileDir, service)}`] } : {}),
     });
