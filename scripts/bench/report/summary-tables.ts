@@ -1,5 +1,7 @@
 import type { BaselineResult } from "../baseline/baseline-scenario.ts";
+import type { LoadResult } from "../load/open-loop.ts";
 import type { PipelineReport } from "../pipeline/pipeline-run.ts";
+import type { StepVerdict } from "../pipeline/step-verdict.ts";
 
 type Cell = string | number | null | undefined;
 
@@ -26,16 +28,23 @@ export function textTable(table: Table): string {
   return [line(table.head), ...table.rows.map(line)].join("\n");
 }
 
+/** The columns every open-loop step has, pipeline or baseline: rate, achieved rate, latency, failures. */
+const LOAD_HEAD = ["sent/s", "p50 ms", "p99", "p99.9", "non-2xx+err"];
+
+function loadCells(step: { rate: number; accept: LoadResult }): string[] {
+  const { accept } = step;
+  return [show(step.rate), show(accept.achievedRate), show(accept.latencyMs.p50), show(accept.latencyMs.p99), show(accept.latencyMs.p999), show(accept.non2xx + accept.errors)];
+}
+
+function verdictCell(verdict: StepVerdict): string {
+  return verdict.sustained ? "sustained" : `broken: ${verdict.reasons.join("; ")}`;
+}
+
 export function stepsTable(report: PipelineReport): Table {
   return {
-    head: ["orders/s", "sent/s", "accept p50 ms", "p99", "p99.9", "non-2xx+err", "placed->CONFIRMED p50 ms", "p99", "confirmed/s", "lag max/bound", "backlog max/bound", "drained s", "CPU s/1k orders", "tools CPU s/1k", "cores", "verdict"],
+    head: ["orders/s", ...LOAD_HEAD.map((h) => (h === "p50 ms" ? "accept p50 ms" : h)), "placed->CONFIRMED p50 ms", "p99", "confirmed/s", "lag max/bound", "backlog max/bound", "drained s", "CPU s/1k orders", "tools CPU s/1k", "cores", "verdict"],
     rows: report.steps.map((s) => [
-      show(s.rate),
-      show(s.accept.achievedRate),
-      show(s.accept.latencyMs.p50),
-      show(s.accept.latencyMs.p99),
-      show(s.accept.latencyMs.p999),
-      show(s.accept.non2xx + s.accept.errors),
+      ...loadCells(s),
       show(s.completion.placedToConfirmedMs.p50),
       show(s.completion.placedToConfirmedMs.p99),
       show(s.completion.confirmedPerSecond),
@@ -45,7 +54,7 @@ export function stepsTable(report: PipelineReport): Table {
       show(s.cpuSecondsPer1000OrdersTotal, 2),
       show(s.cpuSecondsPer1000OrdersTools, 2),
       show(s.coresBusy, 2),
-      s.verdict.sustained ? "sustained" : `broken: ${s.verdict.reasons.join("; ")}`,
+      verdictCell(s.verdict),
     ]),
   };
 }
@@ -65,18 +74,8 @@ export function processTable(report: PipelineReport): Table {
 
 export function baselineTable(baseline: BaselineResult): Table {
   return {
-    head: ["requests/s", "sent/s", "p50 ms", "p99", "p99.9", "non-2xx+err", "server CPU s/1k", "generator CPU s", "verdict"],
-    rows: baseline.steps.map((s) => [
-      show(s.rate),
-      show(s.accept.achievedRate),
-      show(s.accept.latencyMs.p50),
-      show(s.accept.latencyMs.p99),
-      show(s.accept.latencyMs.p999),
-      show(s.accept.non2xx + s.accept.errors),
-      show(s.cpuSecondsPer1000Requests, 3),
-      show(s.accept.cpuSeconds, 2),
-      s.verdict.sustained ? "sustained" : `broken: ${s.verdict.reasons.join("; ")}`,
-    ]),
+    head: ["requests/s", ...LOAD_HEAD, "server CPU s/1k", "generator CPU s", "verdict"],
+    rows: baseline.steps.map((s) => [...loadCells(s), show(s.cpuSecondsPer1000Requests, 3), show(s.accept.cpuSeconds, 2), verdictCell(s.verdict)]),
   };
 }
 
