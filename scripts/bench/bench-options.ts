@@ -51,7 +51,7 @@ options (pipeline, baseline-sync, flash-sale):
   --flash-sale              then a flash-sale run               --flash-rate N  --flash-seconds 10  --flash-stock 100
   --profile                 services run with node --cpu-prof (profiles under <out>/profiles/<run>/)
   --payment-latency-ms N    PAYMENT_LATENCY_MS of the simulated provider (default: the environment's, else 15)
-  --max-minutes 14          time budget: steps that would end past it are not run
+  --max-minutes 13          time budget: steps that would end past it are not run (the last may overrun by a step)
   --database orderflow_bench  --topic-prefix bench.  --out bench-results  --timeout-ms 10000  --max-sockets 1024`;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number, { integer = false, zero = false } = {}): number {
@@ -122,7 +122,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     flashStock: positiveNumber("flash-stock", values["flash-stock"], 100, { integer: true }),
     profile: values.profile,
     paymentLatencyMs: values["payment-latency-ms"] === undefined ? undefined : positiveNumber("payment-latency-ms", values["payment-latency-ms"], 0, { integer: true, zero: true }),
-    maxMinutes: positiveNumber("max-minutes", values["max-minutes"], 14),
+    maxMinutes: positiveNumber("max-minutes", values["max-minutes"], 13),
     database,
     topicPrefix,
     out: values.out ?? "bench-results",

@@ -136,7 +136,7 @@ describe("/proc parsing", () => {
 describe("command line", () => {
   it("has defaults for the quoted run: the staircase, 30 s steps, the baseline on", () => {
     const options = parseBenchOptions(["pipeline"]);
-    expect(options).toMatchObject({ scenario: "pipeline", rates: DEFAULT_RATES, stepSeconds: 30, baseline: true, flashSale: false, database: "orderflow_bench", topicPrefix: "bench.", maxMinutes: 14 });
+    expect(options).toMatchObject({ scenario: "pipeline", rates: DEFAULT_RATES, stepSeconds: 30, baseline: true, flashSale: false, database: "orderflow_bench", topicPrefix: "bench.", maxMinutes: 13 });
   });
 
   it("reads rates, step seconds, --no-baseline, --profile and the flash-sale options", () => {
@@ -179,6 +179,7 @@ describe("cpuprofile top", () => {
     expect(packageOf("node:internal/streams", "f")).toBe("node (internal)");
     expect(packageOf("file:///repo/services/payment/payment-consumer.ts", "f")).toBe("services/payment");
     expect(packageOf("", "(garbage collector)")).toBe("(garbage collector)");
+    expect(packageOf("wasm://wasm/00d1cb12", "f")).toBe("(wasm)");
   });
 
   it("charges each sample's time delta to its node and leaves idle out of the busy share", () => {

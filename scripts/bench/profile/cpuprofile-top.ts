@@ -20,6 +20,8 @@ export interface SelfTime {
 export function packageOf(url: string, functionName: string): string {
   if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
   if (url.startsWith("node:")) return "node (internal)";
+  // Unnamed WebAssembly modules: in these services that is Prisma's query compiler.
+  if (url.startsWith("wasm://")) return "(wasm)";
   const modules = url.lastIndexOf("node_modules/");
   if (modules >= 0) {
     const parts = url.slice(modules + "node_modules/".length).split("/");

@@ -83,8 +83,8 @@ export function comparisonLines(report: PipelineReport): string[] {
   const c = report.comparison;
   if (!c) return [];
   return [
-    `at ${show(c.atRate)}/s: baseline-sync p50 ${show(c.baselineP50Ms)} ms vs pipeline accept p50 ${show(c.pipelineAcceptP50Ms)} ms (${show(c.acceptP50Ratio, 2)}x lower) and placed->CONFIRMED p50 ${show(c.pipelineConfirmedP50Ms)} ms (${show(c.confirmedP50Ratio, 2)}x)`,
-    `sustained capacity: pipeline ${show(c.pipelineCapacity)}/s vs baseline-sync ${show(c.baselineCapacity)}/s (${show(c.throughputRatio, 2)}x)`,
+    `p50 at ${show(c.atRate)}/s: baseline-sync ${show(c.baselineP50Ms)} ms; pipeline accept ${show(c.pipelineAcceptP50Ms)} ms (baseline/pipeline ${show(c.acceptP50Ratio, 2)}x), placed->CONFIRMED ${show(c.pipelineConfirmedP50Ms)} ms (${show(c.confirmedP50Ratio, 2)}x)`,
+    `sustained capacity: pipeline ${show(c.pipelineCapacity)} vs baseline-sync ${show(c.baselineCapacity)} per second (pipeline/baseline ${show(c.throughputRatio, 2)}x)`,
   ];
 }
 
