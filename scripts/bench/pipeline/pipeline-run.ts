@@ -15,6 +15,7 @@ import type { BenchOptions } from "../bench-options.ts";
 import { LoadGenerator } from "../load/load-generator.ts";
 import type { LoadJob, LoadResult } from "../load/open-loop.ts";
 import { lagReportReader, PipelineSampler } from "../measure/pipeline-sampler.ts";
+import { resetStatementStats, topStatements, type StatementStat } from "../measure/statement-stats.ts";
 import type { WatchedProcess } from "../measure/process-set.ts";
 import { prepareBenchDatabase, readCatalogue } from "./bench-database.ts";
 import { BenchServices } from "./bench-services.ts";
@@ -56,6 +57,8 @@ export interface PipelineReport {
   /** Highest rate with flat lag, flat backlog, zero non-2xx and every order terminal after the drain. */
   sustainedCapacity: number | null;
   flashSale: FlashSaleResult | null;
+  /** PostgreSQL statements by total execution time over the staircase (null: pg_stat_statements not set up). */
+  statements: StatementStat[] | null;
   baseline: BaselineResult | null;
   comparison: Comparison | null;
   files: { servicesLog: string; profiles: string | null };
@@ -209,10 +212,12 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
     const runsStaircase = options.scenario === "pipeline";
     const baselineReserveMs = runsStaircase && options.baseline ? Math.min(options.rates.length, 6) * (options.baselineStepSeconds + 3) * 1000 + 20_000 : 0;
     const flashReserveMs = options.flashSale ? (options.flashSeconds + 40) * 1000 : 0;
+    const statementStats = await resetStatementStats(config.DATABASE_URL);
     const staircase = runsStaircase
       ? await runStaircase(stepContext, { rates: options.rates, stepSeconds: options.stepSeconds, drainSeconds: options.drainSeconds, deadlineMs: deadlineMs - baselineReserveMs - flashReserveMs })
       : { steps: [], notRun: [] };
     const capacity = sustainedCapacity(staircase.steps);
+    const statements = statementStats ? await topStatements(config.DATABASE_URL, options.database) : null;
     let flashSale: FlashSaleResult | null = null;
     if (options.flashSale) {
       const rate = options.flashRate ?? Math.min(500, Math.max(50, capacity ?? options.rates[0]!));
@@ -266,6 +271,7 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
       notRun: staircase.notRun,
       sustainedCapacity: capacity,
       flashSale,
+      statements,
       baseline,
       comparison: baseline ? compare(staircase.steps, capacity, baseline) : null,
       files: { servicesLog: path.relative(ctx.paths.repo, servicesLog), profiles: profileDir ? path.relative(ctx.paths.repo, profileDir) : null },
