@@ -35,6 +35,9 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
+/** --help: the usage text, and a zero exit status. */
+export class HelpRequested extends UsageError {}
+
 export const USAGE = `usage: npm run bench -- <scenario> [options]
 scenarios:
   pipeline        every service as npm start runs it, open-loop staircase (the figure we quote); runs baseline-sync too
@@ -99,7 +102,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     },
   });
   const [scenario, ...rest] = positionals;
-  if (values.help || scenario === undefined) throw new UsageError(USAGE);
+  if (values.help) throw new HelpRequested(USAGE);
+  if (scenario === undefined) throw new UsageError(USAGE);
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`unknown scenario "${scenario}"\n${USAGE}`);
   const database = values.database ?? "orderflow_bench";
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new UsageError(`--database must be a plain lower-case PostgreSQL name, got "${database}"`);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stackPaths } from "../stack/stack-config.ts";
 import { runBaseline } from "./baseline/baseline-scenario.ts";
-import { parseBenchOptions, UsageError, type BenchOptions } from "./bench-options.ts";
+import { HelpRequested, parseBenchOptions, UsageError, type BenchOptions } from "./bench-options.ts";
 import { LoadGenerator } from "./load/load-generator.ts";
 import { runPipeline } from "./pipeline/pipeline-run.ts";
 import { printProfileTop } from "./profile/cpuprofile-top.ts";
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n`);
-    process.exitCode = 2;
+    process.exitCode = error instanceof HelpRequested ? 0 : 2;
     return;
   }
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -74,6 +74,8 @@ export async function runBaseline(generator: LoadGenerator, options: BaselineOpt
     for (const [port, child] of [[apiPort, api], [downstreamPort, downstream]] as const) {
       await waitUntil("baseline-sync", "listening", async () => (await fetchWithTimeout(`http://127.0.0.1:${port}/healthz`, 1_000)).ok, { timeoutMs: 30_000, intervalMs: 200, ...(child.pid ? { pid: child.pid } : {}) });
     }
+    const job = (rate: number, seconds: number) => ({ url: `http://127.0.0.1:${apiPort}`, path: "/orders", method: "POST" as const, bodies: [BODY], headers: { "content-type": "application/json" }, rate, seconds, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
+    await generator.run(job(20, 3)); // warm-up (connections, JIT), not reported, as the pipeline has one
     for (const [index, rate] of options.rates.entries()) {
       if (Date.now() + (options.stepSeconds + 3) * 1000 > options.deadlineMs) {
         for (const skipped of options.rates.slice(index)) notRun.push({ rate: skipped, why: "time budget (--max-minutes)" });
@@ -81,7 +83,7 @@ export async function runBaseline(generator: LoadGenerator, options: BaselineOpt
       }
       options.log(`baseline-sync ${rate} requests/s for ${options.stepSeconds} s ...`);
       const before = cpuSnapshot(processes);
-      const accept = await generator.run({ url: `http://127.0.0.1:${apiPort}`, path: "/orders", method: "POST", bodies: [BODY], headers: { "content-type": "application/json" }, rate, seconds: options.stepSeconds, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
+      const accept = await generator.run(job(rate, options.stepSeconds));
       const cpuSeconds = cpuBetween(before, cpuSnapshot(processes));
       const serverCpu = (cpuSeconds["baseline-api"] ?? 0) + (cpuSeconds["baseline-downstream"] ?? 0);
       const verdict = baselineVerdict({ non2xx: accept.non2xx, errors: accept.errors, p99Ms: accept.latencyMs.p99, chainMs: CHAIN_TOTAL_MS, slack: P99_SLACK });
