@@ -14,8 +14,8 @@ export interface Panel {
 }
 
 const WIDTH = 460;
-const HEIGHT = 320;
-const M = { left: 60, right: 12, top: 28, bottom: 70 };
+const HEIGHT = 345;
+const M = { left: 60, right: 12, top: 28, bottom: 92 };
 
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
