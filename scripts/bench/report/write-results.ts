@@ -74,6 +74,8 @@ export function printPipeline(report: PipelineReport): string {
     textTable(stepsTable(report)),
     "",
     textTable(processTable(report)),
+    "load generator:",
+    ...generatorLines(report),
     ...(report.baseline ? ["", "baseline-sync:", textTable(baselineTable(report.baseline)), ...comparisonLines(report)] : []),
     ...flashSaleLines(report),
     "",
