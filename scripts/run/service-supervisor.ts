@@ -16,6 +16,13 @@ interface Running {
 
 const MAX_RESTARTS = 5;
 
+export interface SupervisorOptions {
+  /** Node flags put before the script, per instance (the benchmark's --cpu-prof, which Node refuses in NODE_OPTIONS). */
+  nodeArgs?: (service: string, label: string) => string[];
+  /** Where each output line goes; stdout with a [label] prefix by default. */
+  onLine?: (label: string, line: string) => void;
+}
+
 /**
  * Runs services as child processes (one per instance), prefixes their output, restarts a crashed instance a bounded
  * number of times, and on stop() sends SIGTERM to all and waits (bounded) so they drain and commit.
@@ -24,7 +31,18 @@ export class ServiceSupervisor {
   private readonly running = new Map<string, Running>();
   private stopping = false;
 
-  constructor(private readonly repo: string, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly repo: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly options: SupervisorOptions = {},
+  ) {}
+
+  /** The pid of every running instance, by label ("payment#1"): the benchmark reads their CPU from /proc. */
+  pids(): Map<string, number> {
+    const pids = new Map<string, number>();
+    for (const { label, child } of this.running.values()) if (child.pid !== undefined) pids.set(label, child.pid);
+    return pids;
+  }
 
   start(specs: readonly ServiceSpec[]): void {
     const startedAt = Date.now();
@@ -37,7 +55,8 @@ export class ServiceSupervisor {
 
   private spawnInstance(service: string, label: string, restarts: number): void {
     // Compiled JavaScript on plain node: no loader transpiling in every service process (scripts/run/build-services.ts).
-    const child = spawn(process.execPath, ["--enable-source-maps", serviceEntry(this.repo, service)], {
+    const nodeArgs = this.options.nodeArgs?.(service, label) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", serviceEntry(this.repo, service)], {
       cwd: this.repo,
       env: { ...this.env, SERVICE_INSTANCE: label },
       stdio: ["ignore", "pipe", "pipe"],
@@ -46,8 +65,9 @@ export class ServiceSupervisor {
       // signal as "exit now" instead of draining.
       detached: true,
     });
+    const onLine = this.options.onLine ?? ((from: string, line: string) => process.stdout.write(`[${from}] ${line}\n`));
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${label}] ${line}\n`));
+      createInterface({ input: stream }).on("line", (line) => onLine(label, line));
     }
     this.running.set(label, { label, child, restarts });
     child.on("exit", (code, signal) => void this.onExit(service, label, restarts, code, signal));

@@ -1,0 +1,147 @@
+import http from "node:http";
+import { dueCount, msUntilNext, scheduleFor, intendedOffsetMs } from "./arrival-schedule.ts";
+import { jsonSafe, summarizeLatencies, type LatencySummary } from "./latency-summary.ts";
+
+export interface LoadJob {
+  /** Base URL, e.g. http://127.0.0.1:3010 */
+  url: string;
+  path: string;
+  method: "POST" | "GET";
+  /** Request bodies, used round-robin (made up front so the generator spends no CPU on them while firing). */
+  bodies: string[];
+  headers: Record<string, string>;
+  rate: number;
+  seconds: number;
+  /** A request still unanswered this long after it was fired is abandoned and counts as a timeout. */
+  timeoutMs: number;
+  /** Keep-alive connections at most; a request finding all busy waits in the agent, and that wait is latency. */
+  maxSockets: number;
+}
+
+export interface LoadResult {
+  targetRate: number;
+  seconds: number;
+  sent: number;
+  /** Requests sent per second of the firing window (below the target: the generator could not keep up). */
+  achievedRate: number;
+  statusCounts: Record<string, number>;
+  ok2xx: number;
+  non2xx: number;
+  /** Connection errors and timeouts (no HTTP status). */
+  errors: number;
+  timeouts: number;
+  /** From each request's intended send time to its response (or error). */
+  latencyMs: Record<keyof LatencySummary, number | null>;
+  /** How late the generator fired, behind the intended time: large values mean the generator was starved. */
+  fireLatenessMs: { p99: number | null; max: number | null };
+  /** The generator process' own CPU over the job (user + system). */
+  cpuSeconds: number;
+  /** Wall clock of the job, first fire to last answer. */
+  wallSeconds: number;
+  /** Date.now() at the intended start and at the last answer, for lining up with database timestamps. */
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+interface Outcome {
+  status: number | "error" | "timeout";
+  doneAt: number;
+}
+
+function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (status: Outcome["status"]) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ status, doneAt: performance.now() });
+    };
+    const payload = Buffer.from(body);
+    const request = http.request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path: job.path,
+        method: job.method,
+        headers: { ...job.headers, "content-length": String(payload.length) },
+      },
+      (response) => {
+        response.resume(); // the body is not needed; draining it frees the socket for the next request
+        response.on("end", () => settle(response.statusCode ?? "error"));
+        response.on("error", () => settle("error"));
+      },
+    );
+    // A deadline on the whole exchange (waiting for a socket included), not the socket's idle timeout.
+    const timer = setTimeout(() => {
+      settle("timeout");
+      request.destroy();
+    }, job.timeoutMs);
+    request.on("error", () => settle("error"));
+    request.end(payload);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Fires job.rate requests per second for job.seconds at their intended times and waits for every answer. */
+export async function runOpenLoop(job: LoadJob): Promise<LoadResult> {
+  const schedule = scheduleFor(job.rate, job.seconds);
+  const target = new URL(job.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.maxSockets, maxFreeSockets: job.maxSockets });
+  const latencies = new Float64Array(schedule.total);
+  const lateness = new Float64Array(schedule.total);
+  const statusCounts: Record<string, number> = {};
+  const pending: Array<Promise<void>> = [];
+  const cpuBefore = process.cpuUsage();
+  const startedAtMs = Date.now();
+  const start = performance.now();
+  let sent = 0;
+  let lastFire = start;
+  for (;;) {
+    const elapsed = performance.now() - start;
+    const due = dueCount(schedule, elapsed);
+    for (; sent < due; sent += 1) {
+      const index = sent;
+      const intended = start + intendedOffsetMs(schedule, index);
+      lastFire = performance.now();
+      lateness[index] = lastFire - intended;
+      pending.push(
+        fire(agent, job, target, job.bodies[index % job.bodies.length]!).then((outcome) => {
+          latencies[index] = outcome.doneAt - intended;
+          const key = String(outcome.status);
+          statusCounts[key] = (statusCounts[key] ?? 0) + 1;
+        }),
+      );
+    }
+    const wait = msUntilNext(schedule, sent, performance.now() - start);
+    if (wait === undefined) break;
+    await sleep(Math.max(0, Math.floor(wait)));
+  }
+  await Promise.all(pending);
+  const end = performance.now();
+  agent.destroy();
+  const cpu = process.cpuUsage(cpuBefore);
+  const ok2xx = Object.entries(statusCounts).reduce((n, [status, count]) => (/^2\d\d$/.test(status) ? n + count : n), 0);
+  const errors = (statusCounts.error ?? 0) + (statusCounts.timeout ?? 0);
+  const late = summarizeLatencies(lateness);
+  const firingSeconds = Math.max((lastFire - start) / 1000, 1 / job.rate);
+  return {
+    targetRate: job.rate,
+    seconds: job.seconds,
+    sent,
+    achievedRate: Math.round((sent > 1 ? (sent - 1) / firingSeconds : sent / job.seconds) * 10) / 10,
+    statusCounts,
+    ok2xx,
+    non2xx: sent - ok2xx - errors,
+    errors,
+    timeouts: statusCounts.timeout ?? 0,
+    latencyMs: jsonSafe(summarizeLatencies(latencies)),
+    fireLatenessMs: { p99: Number.isFinite(late.p99) ? late.p99 : null, max: Number.isFinite(late.max) ? late.max : null },
+    cpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 1000) / 1000,
+    wallSeconds: Math.round((end - start) / 10) / 100,
+    startedAtMs,
+    endedAtMs: startedAtMs + Math.round(end - start),
+  };
+}
