@@ -371,9 +371,9 @@ const OUTBOX_CURSOR = "audit_published_outbox";
 export async function* publishedOutboxRows(client: Queryable, since: Date, batchSize = 10_000): AsyncGenerator<PublishedRow[]> {
   await client.query(
     `DECLARE ${OUTBOX_CURSOR} NO SCROLL CURSOR FOR
-       SELECT id::text AS id, topic, key, event_id::text AS "eventId", event_type AS "eventType"
-         FROM outbox WHERE published_at IS NOT NULL AND created_at >= $1
-        ORDER BY topic, key, id`,
+       SELECT x.id::text AS id, x.topic, x.key, x.event_id::text AS "eventId", x.event_type AS "eventType"
+         FROM outbox x WHERE x.published_at IS NOT NULL AND x.created_at >= $1
+        ORDER BY x.topic, x.key, x.id`,
     [since],
   );
   try {
