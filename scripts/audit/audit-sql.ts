@@ -112,6 +112,10 @@ const ORDER_FACTS = `
            count(*) FILTER (WHERE n.status <> 'SENT') AS unsent
       FROM notifications n JOIN scope s ON s.id = n.order_id
      GROUP BY n.order_id
+  ), notif_copies AS (
+    SELECT order_id, max(copies) AS max_copies
+      FROM (SELECT n.order_id, count(*) AS copies FROM notifications n JOIN scope s ON s.id = n.order_id GROUP BY n.order_id, n.kind, n.channel) per_channel
+     GROUP BY order_id
   ), trail AS (
     SELECT x.key,
            count(*) FILTER (WHERE x.event_type = 'OrderPlaced') AS placed,
@@ -137,7 +141,7 @@ const ORDER_FACTS = `
            p.status::text AS payment_status, p.amount_minor AS payment_amount, p.currency AS payment_currency,
            pl.idempotency_key IS NOT NULL AS void_at_provider,
            coalesce(n.receipt, 0) AS n_receipt, coalesce(n.confirmed, 0) AS n_confirmed,
-           coalesce(n.cancelled, 0) AS n_cancelled, coalesce(n.unsent, 0) AS n_unsent,
+           coalesce(n.cancelled, 0) AS n_cancelled, coalesce(n.unsent, 0) AS n_unsent, coalesce(nc.max_copies, 0) AS n_max_copies,
            coalesce(t.placed, 0) AS t_placed, coalesce(t.confirmed, 0) AS t_confirmed, coalesce(t.cancelled, 0) AS t_cancelled,
            coalesce(t.stock_outcome, 0) AS t_stock_outcome, coalesce(t.stock_released, 0) AS t_stock_released,
            coalesce(t.payment_outcome, 0) AS t_payment_outcome, coalesce(t.payment_voided, 0) AS t_payment_voided
@@ -149,6 +153,7 @@ const ORDER_FACTS = `
       LEFT JOIN payments p ON p.order_id = s.id
       LEFT JOIN provider_ledger pl ON pl.idempotency_key = 'void:' || s.id::text
       LEFT JOIN notif n ON n.order_id = s.id
+      LEFT JOIN notif_copies nc ON nc.order_id = s.id
       LEFT JOIN trail t ON t.key = s.id::text
   )`;
 
@@ -216,6 +221,9 @@ const ORDER_FINDINGS = `
   UNION ALL
   SELECT 'NOTIFICATION_UNEXPECTED', id::text, created_at, jsonb_build_object('status', status, 'CONFIRMED', n_confirmed, 'CANCELLED', n_cancelled)
     FROM facts WHERE (n_confirmed > 0 AND status <> 'CONFIRMED') OR (n_cancelled > 0 AND status <> 'CANCELLED')
+  UNION ALL
+  SELECT 'NOTIFICATION_DUPLICATED', id::text, created_at, jsonb_build_object('maxCopiesPerKindAndChannel', n_max_copies)
+    FROM facts WHERE n_max_copies > 1
   UNION ALL
   SELECT 'NOTIFICATION_NOT_SENT', id::text, created_at, jsonb_build_object('notSent', n_unsent)
     FROM facts WHERE settled AND n_unsent > 0
