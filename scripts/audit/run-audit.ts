@@ -12,7 +12,7 @@ import pg from "pg";
 import { topicName } from "../../services/shared/config/load-config.ts";
 import { describeDatabaseUrl } from "../../services/shared/db/database-errors.ts";
 import { DLQ_TOPICS, EVENT_TOPIC_NAMES } from "../../services/shared/events/topic-catalogue.ts";
-import { fetchGroupOffsets, fetchTopicOffsets, withAdmin, type PartitionOffsets } from "../../services/shared/kafka/kafka-admin.ts";
+import { fetchGroupOffsets, fetchTopicOffsets, type PartitionOffsets } from "../../services/shared/kafka/kafka-admin.ts";
 import { createKafka, parseBrokers } from "../../services/shared/kafka/kafka-client.ts";
 import type { Admin, Kafka } from "../../services/shared/kafka/kafka-types.ts";
 import { CHECK_CODES, CHECKS, type CheckCode } from "./audit-checks.ts";
