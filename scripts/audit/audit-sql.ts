@@ -62,6 +62,9 @@ function limited(findingsSql: string, limitParam: string): string {
 export async function beginSnapshot(client: Queryable, statementTimeoutMs: number): Promise<Date> {
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   await client.query(`SET LOCAL statement_timeout = ${Math.max(1000, Math.floor(statementTimeoutMs))}`);
+  // The planner's row estimates for joined CTEs are huge, which made PostgreSQL JIT-compile the order query:
+  // 13.7 of its 15 s on 10,000 orders went to compiling. Executed plainly it takes well under a second.
+  await client.query("SET LOCAL jit = off");
   const { rows } = await client.query<{ now: Date }>("SELECT now() AS now");
   return rows[0]?.now ?? new Date();
 }
