@@ -10,7 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
-import { deleteTopics, ensureTopics, fetchTopicOffsets, withAdmin } from "../../services/shared/kafka/kafka-admin.ts";
+import { deleteTopics, ensureTopics, withAdmin } from "../../services/shared/kafka/kafka-admin.ts";
 import { createKafka, createProducer, parseBrokers } from "../../services/shared/kafka/kafka-client.ts";
 import type { Kafka } from "../../services/shared/kafka/kafka-types.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../services/shared/events/event-headers.ts";
@@ -18,6 +18,7 @@ import { applyMigrations } from "../db/migrate.ts";
 import { dbPaths } from "../db/db-paths.ts";
 import { CONSUMER_EXPECTATIONS } from "./kafka-reconcile.ts";
 import { runAudit } from "./run-audit.ts";
+import { commitEveryGroupAtEnd } from "./test-support/audit-dataset.ts";
 
 const HISTORY = [
   "INSERT INTO products (sku, name, price_minor, currency) SELECT 'BENCH-' || g, 'Bench ' || g, 1000, 'EUR' FROM generate_series(0, 19) g",
@@ -86,15 +87,7 @@ async function publishOutbox(db: pg.Client, kafka: Kafka, prefix: string): Promi
     process.stderr.write("\n");
     await producer.disconnect();
   }
-  await withAdmin(kafka, async (admin) => {
-    for (const consumer of CONSUMER_EXPECTATIONS) {
-      for (const logical of consumer.topics) {
-        const topic = `${prefix}${logical}`;
-        const ends = await fetchTopicOffsets(admin, topic);
-        await admin.setOffsets({ groupId: `${prefix}${consumer.group}`, topic, partitions: ends.map((end) => ({ partition: end.partition, offset: String(end.high) })) });
-      }
-    }
-  });
+  await commitEveryGroupAtEnd(kafka, prefix);
   return sent;
 }
 
