@@ -18,7 +18,7 @@ import { applyMigrations } from "../db/migrate.ts";
 import { dbPaths } from "../db/db-paths.ts";
 import { CONSUMER_EXPECTATIONS } from "./kafka-reconcile.ts";
 import { runAudit } from "./run-audit.ts";
-import { commitEveryGroupAtEnd } from "./test-support/audit-dataset.ts";
+import { commitEveryGroupAtEnd, deleteDatasetGroups } from "./test-support/audit-dataset.ts";
 
 const HISTORY = [
   "INSERT INTO products (sku, name, price_minor, currency) SELECT 'BENCH-' || g, 'Bench ' || g, 1000, 'EUR' FROM generate_series(0, 19) g",
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     await server.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
     await server.end();
     await withAdmin(kafka, (admin) => deleteTopics(admin, ["orders", "inventory", "payments"].map((t) => `${prefix}${t}`))).catch(() => undefined);
+    await deleteDatasetGroups(kafka, prefix).catch(() => undefined);
   }
 }
 

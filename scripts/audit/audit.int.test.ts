@@ -17,7 +17,7 @@ import { loadConfig } from "../../services/shared/config/load-config.ts";
 import type { CheckCode } from "./audit-checks.ts";
 import { lastVerdict } from "./audit-sql.ts";
 import { recordAuditVerdict, runAudit, type AuditOptions } from "./run-audit.ts";
-import { buildDataset, SKU_A, SKU_B, type AuditDataset } from "./test-support/audit-dataset.ts";
+import { buildDataset, deleteDatasetGroups, SKU_A, SKU_B, type AuditDataset } from "./test-support/audit-dataset.ts";
 import { formatVerdict, type AuditVerdict } from "./verdict.ts";
 
 const run = promisify(execFile);
@@ -96,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of created.reverse()) await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
   await withAdmin(kafka, (a) => deleteTopics(a, ["orders", "inventory", "payments", "dlq.payment"].map((t) => `${prefix}${t}`))).catch(() => undefined);
+  await deleteDatasetGroups(kafka, prefix).catch(() => undefined);
 });
 
 describe("npm run audit on a consistent dataset", () => {

@@ -53,6 +53,7 @@ interface DeadLetter extends Position {
 }
 
 const FLUSH_AT = 5_000;
+const MAX_QUEUED = 8;
 
 export class KafkaReconciler {
   /** Full topic name -> event id -> packed position of its first copy. */
@@ -128,17 +129,36 @@ export class KafkaReconciler {
     });
   }
 
-  /** Looks the buffered events up in the inboxes (batched: one statement per 5,000 events). */
+  private lookups: Promise<void> = Promise.resolve();
+  private lookupsQueued = 0;
+  private lookupError: unknown;
+
+  /**
+   * Looks the buffered events up in the inboxes, 5,000 per statement. The statements queue behind each other while
+   * the topics are still being read (the read waits only when more than MAX_QUEUED are outstanding); force waits
+   * for all of them.
+   */
   async flush(force = false): Promise<void> {
     for (const [group, list] of this.toCheck) {
       if (list.length === 0 || (!force && list.length < FLUSH_AT)) continue;
       this.toCheck.set(group, []);
-      const byId = new Map(list.map((entry) => [entry.eventId, entry.at]));
-      const missing = await eventsMissingFromInbox(this.db, group, [...byId.keys()]);
-      const known = this.inboxMissing.get(group) ?? new Map<string, Position>();
-      for (const eventId of missing) known.set(eventId, byId.get(eventId) as Position);
-      this.inboxMissing.set(group, known);
+      this.lookupsQueued += 1;
+      // Caught here and rethrown below: a rejection nobody awaits yet would end the process.
+      this.lookups = this.lookups
+        .then(() => (this.lookupError === undefined ? this.lookUp(group, list) : undefined))
+        .catch((error: unknown) => void (this.lookupError ??= error))
+        .finally(() => (this.lookupsQueued -= 1));
     }
+    if (force || this.lookupsQueued > MAX_QUEUED) await this.lookups;
+    if (this.lookupError !== undefined) throw this.lookupError;
+  }
+
+  private async lookUp(group: string, list: ReadonlyArray<{ eventId: string; at: Position }>): Promise<void> {
+    const byId = new Map(list.map((entry) => [entry.eventId, entry.at]));
+    const missing = await eventsMissingFromInbox(this.db, group, [...byId.keys()]);
+    const known = this.inboxMissing.get(group) ?? new Map<string, Position>();
+    for (const eventId of missing) known.set(eventId, byId.get(eventId) as Position);
+    this.inboxMissing.set(group, known);
   }
 
   /** After the read: inbox gaps that are not dead letters, and every dead letter's fate. */

@@ -178,3 +178,8 @@ export async function commitEveryGroupAtEnd(kafka: Kafka, prefix: string): Promi
     }
   });
 }
+
+/** Removes what commitEveryGroupAtEnd left: the groups' committed offsets. */
+export async function deleteDatasetGroups(kafka: Kafka, prefix: string): Promise<void> {
+  await withAdmin(kafka, (admin) => admin.deleteGroups(CONSUMER_EXPECTATIONS.map((consumer) => `${prefix}${consumer.group}`)));
+}
