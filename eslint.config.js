@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".stack/**", "services/shared/db/generated/**", "test-artifacts/**", "bench-results/**"] },
+  { ignores: ["node_modules/**", ".stack/**", "dist/**", "services/shared/db/generated/**", "test-artifacts/**", "bench-results/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {
