@@ -6,10 +6,10 @@
 // then waits for those same installs instead of starting them again.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { artefactFor, CACHED_COMPONENTS, cacheRoot, ensureArtefact, isComplete } from "./stack/artefact-cache.mjs";
+import { artefactFor, CACHED_COMPONENTS, cacheRoot, ensureArtefact, isComplete, nodeModulesArtefact } from "./stack/artefact-cache.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Ends the background installs when we stop early: a build nobody waits for would only compete for the CPU. */
@@ -33,12 +33,26 @@ function lockHash() {
   return createHash("sha256").update(readFileSync(lock)).digest("hex");
 }
 
-function npm(args) {
+function spawnInherit(command, args) {
   return new Promise((resolve) => {
-    const child = spawn("npm", args, { cwd: repo, stdio: "inherit" });
+    const child = spawn(command, args, { cwd: repo, stdio: "inherit" });
     child.on("error", () => resolve(1));
     child.on("exit", (code) => resolve(code ?? 1));
   });
+}
+
+/** A fresh clone copies the tree `npm ci` made from the same lockfile in the machine's cache (or makes it there). */
+async function copyFromCache(target) {
+  const artefact = nodeModulesArtefact(repo);
+  if (!isComplete(artefact)) console.error(`  npm       npm ci into ${artefact.dir} (reused by every clone with this lockfile; log ${artefact.logFile}) ...`);
+  try {
+    await ensureArtefact(artefact, { onWait: (pid) => console.error(`  npm       already under way in process ${pid}; waiting for it`) });
+  } catch (error) {
+    fail(`${error.message}${error.logFile ? `\n  log:  ${error.logFile}` : ""}\n  fix:  ${error.hint ?? "read the log"}`);
+  }
+  const partial = `${target}.partial-${process.pid}`;
+  if ((await spawnInherit("cp", ["-a", path.join(artefact.dir, "node_modules"), partial])) !== 0) fail(`copying ${artefact.dir} failed: is the disk full?`);
+  renameSync(partial, target);
 }
 
 async function ensureDependencies() {
@@ -46,13 +60,14 @@ async function ensureDependencies() {
   const wanted = lockHash();
   if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted) return;
   const startedAt = Date.now();
-  // A fresh clone gets the exact lockfile tree (npm ci); an existing tree is synced in place (npm install), which
-  // does not wipe node_modules under a running dev server or test run.
-  const fresh = !existsSync(path.join(repo, "node_modules"));
-  // --prefer-offline: what the npm cache holds is used without asking the registry whether it is still current.
-  const args = [fresh ? "ci" : "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
-  console.error(`  npm       installing dependencies (npm ${args[0]}) ...`);
-  if ((await npm(args)) !== 0) fail(`\`npm ${args[0]}\` failed: check that the npm registry is reachable (npm ping) and read the output above.`);
+  const target = path.join(repo, "node_modules");
+  console.error(`  npm       installing dependencies ...`);
+  if (!existsSync(target)) await copyFromCache(target);
+  // An existing tree is synced in place (npm install), which does not wipe node_modules under a running dev server
+  // or test run.
+  else if ((await spawnInherit("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"])) !== 0) {
+    fail("`npm install` failed: check that the npm registry is reachable (npm ping) and read the output above.");
+  }
   writeFileSync(stamp, `${lockHash()}\n`); // npm install may have updated the lockfile
   console.error(`  npm       installing dependencies done in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
 }

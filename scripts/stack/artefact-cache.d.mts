@@ -35,6 +35,8 @@ export interface RunLoggedOptions {
   signal?: AbortSignal;
   /** How errors name the command; default: the command and its first three arguments. */
   label?: string;
+  /** The likely fix, carried by the CommandError. */
+  hint?: string;
 }
 
 export declare function stackRoot(repo: string, env?: NodeJS.ProcessEnv): string;
@@ -42,6 +44,7 @@ export declare function cacheRoot(env?: NodeJS.ProcessEnv): string;
 export declare function runLogged(command: string, args: string[], options: RunLoggedOptions): Promise<void>;
 export declare function findGo(env?: NodeJS.ProcessEnv): string;
 export declare function artefactFor(component: string, repo: string, env?: NodeJS.ProcessEnv): Artefact;
+export declare function nodeModulesArtefact(repo: string, env?: NodeJS.ProcessEnv): Artefact;
 export declare function ensureArtefact(artefact: Artefact, options?: EnsureOptions): Promise<string>;
 export declare function isComplete(artefact: Artefact): boolean;
 export declare function linkTo(link: string, target: string): boolean;

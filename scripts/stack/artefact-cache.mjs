@@ -45,7 +45,7 @@ export class CommandError extends Error {
  * Runs a command to completion, output appended to logFile; a non-zero exit, a timeout or an abort rejects, naming
  * it by label (default: the command and its first arguments).
  */
-export function runLogged(command, args, { cwd, env, logFile, timeoutMs, signal, label }) {
+export function runLogged(command, args, { cwd, env, logFile, timeoutMs, signal, label, hint }) {
   const name = label ?? `${path.basename(command)} ${args.slice(0, 3).join(" ")}`;
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a");
@@ -64,7 +64,7 @@ export function runLogged(command, args, { cwd, env, logFile, timeoutMs, signal,
     child.on("exit", (code, sig) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new CommandError(`${name} failed (exit ${code ?? sig})`, logFile));
+      else reject(new CommandError(`${name} failed (exit ${code ?? sig})`, logFile, hint));
     });
   });
 }
@@ -151,6 +151,30 @@ function registryApp(repo, logs) {
         rmSync(download, { recursive: true, force: true }); // the tarball (150+ MB) is in ~/.m2 anyway
       }
       if (!existsSync(path.join(staging, "quarkus-run.jar"))) throw new CommandError(`the ${REGISTRY_ARTIFACT} archive has no quarkus-run.jar`, this.logFile);
+    },
+  };
+}
+
+/**
+ * node_modules as `npm ci` makes it from this lockfile with this Node, installed once per machine and copied into
+ * each fresh clone: a copy, not hard links, because tools write into node_modules (caches, npm's hidden lockfile)
+ * and a shared inode would carry one clone's writes into every other.
+ */
+export function nodeModulesArtefact(repo, env = process.env) {
+  const inputs = ["package.json", "package-lock.json"];
+  const key = sha256(...inputs.map((f) => readFileSync(path.join(repo, f))), process.version, process.platform, process.arch);
+  return {
+    component: "npm",
+    what: "npm ci",
+    dir: path.join(cacheRoot(env), "node_modules", key),
+    logFile: path.join(stackRoot(repo, env), "logs", "npm-install.log"),
+    async build(staging, signal) {
+      for (const file of inputs) writeFileSync(path.join(staging, file), readFileSync(path.join(repo, file)));
+      // --prefer-offline: what the npm cache holds is used without asking the registry whether it is still current.
+      await runLogged("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
+        cwd: staging, logFile: this.logFile, timeoutMs: INSTALL_TIMEOUT_MS, signal,
+        label: "npm ci", hint: "check that the npm registry is reachable (npm ping)",
+      });
     },
   };
 }
