@@ -75,20 +75,22 @@ function pinnedTarget(link: string): string | undefined {
   }
 }
 
-let decided: ClusterPlace | undefined;
+const decided = new Map<string, ClusterPlace>();
 
-/** Decides once per process, without touching the disk (`stack status` calls it too). */
+/** Decides once per process and .stack/, without touching the disk (`stack status` calls it too). */
 export function placeCluster(stackRoot: string, runAs: OsUser | undefined): ClusterPlace {
-  if (decided) return decided;
+  const known = decided.get(stackRoot);
+  if (known) return known;
   const resolved = existsSync(stackRoot) ? realpathSync(stackRoot) : path.resolve(stackRoot);
   const link = path.join(resolved, "postgres");
   const pinned = pinnedTarget(link);
-  decided = chooseClusterPlace({
+  const place = chooseClusterPlace({
     stackRoot: resolved, runAs, pinned,
     clusterInStack: !pinned && existsSync(path.join(link, "data", "PG_VERSION")),
     runAsReachesStack: () => runAs !== undefined && canTraverse(runAs, path.dirname(resolved)),
   });
-  return decided;
+  decided.set(stackRoot, place);
+  return place;
 }
 
 /** Before initdb: a folder outside .stack/ is created for runAs and linked from .stack/postgres. */
