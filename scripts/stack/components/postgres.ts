@@ -29,10 +29,6 @@ function dirs(ctx: StackContext) {
   return { root, data: path.join(root, "data"), socket: path.join(root, "run"), log: path.join(root, "postgres.log") };
 }
 
-function runAs(): string | undefined {
-  return runAsUser()?.name;
-}
-
 function findBinDir(): string | undefined {
   const base = "/usr/lib/postgresql";
   if (!existsSync(base)) return undefined;
@@ -86,7 +82,7 @@ async function initCluster(ctx: StackContext): Promise<void> {
     runCommand(NAME, path.join(binDir(), "initdb"), [
       "-D", d.data, "-U", ctx.config.postgresUser, `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8",
       "--auth-local=trust", "--auth-host=scram-sha-256",
-    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAs() }),
+    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAsUser()?.name }),
   );
 }
 
@@ -122,7 +118,7 @@ async function createDatabases(ctx: StackContext): Promise<void> {
 
 function pgCtl(ctx: StackContext, args: string[], timeoutMs: number): Promise<void> {
   return runCommand(NAME, path.join(binDir(), "pg_ctl"), ["-D", dirs(ctx).data, ...args], {
-    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAs(),
+    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAsUser()?.name,
   });
 }
 
