@@ -84,6 +84,7 @@ function artefactsNeeded(command, args) {
  * same entry, finds it missing, runs the install itself and reports the error with its log and fix.
  */
 function prefetch(names, signal) {
+  const state = new Map();
   const missing = names.flatMap((name) => {
     try {
       const artefact = artefactFor(name, repo);
@@ -92,9 +93,26 @@ function prefetch(names, signal) {
       return []; // e.g. no Go: the stack says so
     }
   });
-  if (missing.length === 0) return;
+  if (missing.length === 0) return state;
   console.error(`  stack     installing ${missing.map((a) => a.component).join(", ")} into ${cacheRoot()} meanwhile (logs in .stack/logs/)`);
-  for (const artefact of missing) ensureArtefact(artefact, { signal }).catch(() => undefined);
+  for (const artefact of missing) {
+    state.set(artefact.component, "installing");
+    ensureArtefact(artefact, { signal }).then(
+      () => state.set(artefact.component, "done"),
+      () => state.set(artefact.component, "failed, retried by the stack"),
+    );
+  }
+  return state;
+}
+
+/** Every 30 s while npm installs, a line saying it (and the background installs) still work: nothing looks hung. */
+function heartbeat(background) {
+  const startedAt = Date.now();
+  const timer = setInterval(() => {
+    const others = [...background].map(([name, what]) => `${name} ${what}`).join(", ");
+    console.error(`  npm       installing dependencies ... still working (${((Date.now() - startedAt) / 1000).toFixed(0)}s)${others ? `; meanwhile ${others}` : ""}`);
+  }, 30_000);
+  return () => clearInterval(timer);
 }
 
 function run(command, args, onExit) {
@@ -111,6 +129,7 @@ function run(command, args, onExit) {
 
 checkNode();
 const [command, ...args] = process.argv.slice(2);
-prefetch(artefactsNeeded(command, args), background.signal);
+const stopHeartbeat = heartbeat(prefetch(artefactsNeeded(command, args), background.signal));
 await ensureDependencies();
+stopHeartbeat();
 run(command, args, () => background.abort());
