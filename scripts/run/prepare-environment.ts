@@ -46,13 +46,23 @@ async function seedIfEmpty(ctx: StackContext, databaseUrl: string): Promise<void
   }
 }
 
-/** Everything between "the stack is up" and "services can start": client generation, migrations, demo data. */
-export async function prepareEnvironment(ctx: StackContext, env: NodeJS.ProcessEnv, options: PrepareOptions): Promise<void> {
+/** The generated Prisma client: needed by the type check and every tier, not by the stack. */
+export function generateClient(ctx: StackContext): Promise<boolean> {
+  return ctx.step("prisma", "generating the client (when the schema changed)", () => ensurePrismaClient());
+}
+
+/** What needs the stack up: the database's migrations (after a reset for tests), demo data, the test browser. */
+export async function prepareDatabase(ctx: StackContext, env: NodeJS.ProcessEnv, options: PrepareOptions): Promise<void> {
   const config = loadConfig(env);
-  await ctx.step("prisma", "generating the client (when the schema changed)", () => ensurePrismaClient());
   if (options.resetDatabase) await ctx.step("postgres", "resetting the test database", () => resetDatabase(config.DATABASE_URL));
   await ctx.step("postgres", "applying migrations", () => applyMigrations(config.DATABASE_URL));
   if (options.seedWhenEmpty) await seedIfEmpty(ctx, config.DATABASE_URL);
   // Only the tests drive a browser (live page e2e); skipped when /usr/bin/chromium exists.
   if (env.NODE_ENV === "test") await ensureChromium(ctx);
+}
+
+/** Everything between "the stack is up" and "services can start": client generation, migrations, demo data. */
+export async function prepareEnvironment(ctx: StackContext, env: NodeJS.ProcessEnv, options: PrepareOptions): Promise<void> {
+  await generateClient(ctx);
+  await prepareDatabase(ctx, env, options);
 }

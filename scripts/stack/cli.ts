@@ -5,8 +5,9 @@ import { selectComponents } from "./components/all.ts";
 import { stackDown, stackStatus, stackUp } from "./stack-manager.ts";
 
 const USAGE = `usage: npm run stack -- <up|down|status|logs> [component ...]
-  up       install what is missing into .stack/ and start (postgres, kafka, registry, jaeger)
-  down     stop; data stays under .stack/
+  up       install what is missing (state in .stack/, built artefacts in ~/.cache/orderflow) and start
+           (postgres, kafka, registry, jaeger: installs at once, each started when its dependencies are up)
+  down     stop; data stays
   status   health of each component
   logs     last 40 lines of each component's log`;
 

@@ -10,6 +10,8 @@ export interface StackComponent {
   readonly name: string;
   /** What to tell a person when this component fails ("is port 9092 taken? see .stack/logs/kafka.log"). */
   readonly fixHint: string;
+  /** Components that must be up before this one starts (its install runs at once, beside theirs). */
+  readonly dependsOn?: readonly string[];
   /** Installs into ctx.paths.root/<name>/ when missing. May take minutes on first use; report progress via ctx.step. */
   install(ctx: StackContext): Promise<void>;
   /** A real health check (a protocol round trip, not just an open port). */

@@ -8,6 +8,8 @@ export interface StackContext {
   step<T>(component: string, what: string, work: () => Promise<T>): Promise<T>;
   /** One informational line. */
   info(component: string, message: string): void;
+  /** Aborted when another step of the same `stack up` failed: long installs stop instead of running on. */
+  signal: AbortSignal | undefined;
 }
 
 function elapsed(startedAt: number): string {
@@ -22,6 +24,7 @@ export function createStackContext(env: NodeJS.ProcessEnv = process.env): StackC
   return {
     config: loadStackConfig(env),
     paths,
+    signal: undefined,
     info: (component, message) => out(`  ${component.padEnd(9)} ${message}`),
     async step(component, what, work) {
       const startedAt = Date.now();

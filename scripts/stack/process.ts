@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StackContext } from "./context.ts";
 import { StackError } from "./errors.ts";
+import { CommandError, runLogged } from "./artefact-cache.mjs";
 
 export interface RunOptions {
   cwd?: string;
@@ -14,33 +15,25 @@ export interface RunOptions {
   timeoutMs: number;
   /** Runs the command as this (unprivileged) user via runuser; only when we are root. */
   asUser?: string;
+  /** Kills the command when aborted (another step of `stack up` failed). */
+  signal?: AbortSignal;
 }
 
 /** Runs a command to completion. Output goes to the log file; a non-zero exit or a timeout throws a StackError. */
 export async function runCommand(component: string, command: string, args: string[], options: RunOptions): Promise<void> {
   const [cmd, argv] = withUser(command, args, options.asUser);
-  const fd = openSync(options.logFile, "a");
-  writeFileSync(fd, `\n$ ${[cmd, ...argv].join(" ")}\n`);
+  const label = `${path.basename(command)} ${args.slice(0, 3).join(" ")}`;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", fd, fd] });
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new StackError(component, `${command} timed out after ${options.timeoutMs / 1000}s`, { logFile: options.logFile }));
-      }, options.timeoutMs);
-      child.on("error", (error) => {
-        clearTimeout(timer);
-        reject(new StackError(component, `cannot run ${command}: ${error.message}`, { logFile: options.logFile, cause: error }));
-      });
-      child.on("exit", (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve();
-        else reject(new StackError(component, `${command} ${argv.slice(0, 3).join(" ")} failed (exit ${code ?? signal})`, { logFile: options.logFile }));
-      });
-    });
-  } finally {
-    closeSync(fd);
+    await runLogged(cmd, argv, { ...options, label });
+  } catch (error) {
+    throw asStepError(component, error);
   }
+}
+
+/** A CommandError of the plain-JavaScript installers, as the StackError the stack reports. */
+export function asStepError(component: string, error: unknown): StackError | unknown {
+  if (!(error instanceof CommandError)) return error;
+  return new StackError(component, error.message, { logFile: error.logFile, hint: error.hint, cause: error });
 }
 
 function withUser(command: string, args: string[], user: string | undefined): [string, string[]] {

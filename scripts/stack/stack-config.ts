@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { stackRoot } from "./artefact-cache.mjs";
 
 /** Ports and hosts of the local stack. Same variable names as .env.example and infra/docker-compose.yml. */
 export interface StackConfig {
@@ -58,6 +59,6 @@ export interface StackPaths {
 
 export function stackPaths(): StackPaths {
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-  const root = process.env.ORDERFLOW_STACK_DIR ? path.resolve(process.env.ORDERFLOW_STACK_DIR) : path.join(repo, ".stack");
+  const root = stackRoot(repo);
   return { repo, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
 }

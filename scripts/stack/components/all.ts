@@ -4,7 +4,7 @@ import { kafka } from "./kafka.ts";
 import { postgres } from "./postgres.ts";
 import { registry } from "./registry.ts";
 
-/** Start order: the registry keeps its schemas in PostgreSQL; stop runs in reverse. */
+/** `up` installs all at once and starts each when its dependsOn are up; `down` stops them in reverse of this order. */
 export const ALL_COMPONENTS: readonly StackComponent[] = [postgres, kafka, registry, jaeger];
 
 export function selectComponents(names: readonly string[]): StackComponent[] {

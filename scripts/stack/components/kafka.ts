@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describeCluster, withAdmin } from "../../../services/shared/kafka/kafka-admin.ts";
 import { createKafka } from "../../../services/shared/kafka/kafka-client.ts";
 import type { StackComponent } from "../component.ts";
 import type { StackContext } from "../context.ts";
 import { StackError } from "../errors.ts";
+import { installCached } from "../cached-install.ts";
 import { assertPortFree, readPid, runCommand, startDaemon, stopDaemon, waitUntil } from "../process.ts";
 
 const NAME = "kafka";
@@ -18,13 +19,11 @@ function files(ctx: StackContext) {
   const root = path.join(ctx.paths.root, NAME);
   return {
     root,
+    /** A link to the jars in the machine's cache, resolved from infra/kafka/pom.xml (a changed pom is a new entry). */
     libs: path.join(root, "libs"),
-    /** sha256 of the pom the libs were resolved from: a changed pom (new Kafka version) re-resolves. */
-    libsMarker: path.join(root, "libs.pom-sha256"),
     data: path.join(root, "data"),
     clusterId: path.join(root, "cluster-id"),
     serverProperties: path.join(root, "server.properties"),
-    pom: path.join(ctx.paths.repo, "infra", "kafka", "pom.xml"),
     log4j: path.join(ctx.paths.repo, "infra", "kafka", "log4j2.yaml"),
     installLog: path.join(ctx.paths.logs, "kafka-install.log"),
     log: path.join(ctx.paths.logs, "kafka.log"),
@@ -33,24 +32,6 @@ function files(ctx: StackContext) {
 
 function bootstrapServer(ctx: StackContext): string {
   return `${ctx.config.host}:${ctx.config.kafkaPort}`;
-}
-
-function sha256(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
-
-async function resolveJars(ctx: StackContext): Promise<void> {
-  const f = files(ctx);
-  const pomHash = sha256(f.pom);
-  if (existsSync(f.libs) && existsSync(f.libsMarker) && readFileSync(f.libsMarker, "utf8").trim() === pomHash) return;
-  rmSync(f.libs, { recursive: true, force: true }); // no stale jars of an older version on the classpath
-  mkdirSync(f.root, { recursive: true });
-  await ctx.step(NAME, "resolving Kafka jars from Maven Central (infra/kafka/pom.xml)", () =>
-    runCommand(NAME, "mvn", [
-      "-q", "-B", "-f", f.pom, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${f.libs}`,
-    ], { logFile: f.installLog, timeoutMs: 15 * 60_000 }),
-  );
-  writeFileSync(f.libsMarker, `${pomHash}\n`);
 }
 
 /** Single-node KRaft: one process is broker and controller; internal topics sized for 1 node and 2 cores. */
@@ -132,7 +113,7 @@ export const kafka: StackComponent = {
   fixHint: FIX_HINT,
 
   async install(ctx) {
-    await resolveJars(ctx);
+    await installCached(ctx, NAME, files(ctx).libs);
   },
 
   isHealthy: brokerAnswers,
@@ -144,7 +125,7 @@ export const kafka: StackComponent = {
     if (pid === undefined) {
       await assertPortFree(NAME, ctx.config.host, ctx.config.kafkaPort, "KAFKA_PORT");
       await assertPortFree(NAME, ctx.config.host, ctx.config.kafkaControllerPort, "KAFKA_CONTROLLER_PORT");
-      if (!existsSync(f.libsMarker)) throw new StackError(NAME, "not installed", { hint: "run `npm run stack -- up`" });
+      if (!existsSync(f.libs)) throw new StackError(NAME, "not installed", { hint: "run `npm run stack -- up`" });
       mkdirSync(f.data, { recursive: true });
       writeFileSync(f.serverProperties, serverProperties(ctx));
       await formatStorageOnce(ctx);

@@ -1,10 +1,11 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import type { StackComponent } from "../component.ts";
 import type { StackContext } from "../context.ts";
 import { StackError } from "../errors.ts";
 import { assertPortFree, runCommand, waitUntil } from "../process.ts";
+import { osUser, placeCluster, prepareOutsidePlace, type ClusterPlace, type OsUser } from "./postgres-location.ts";
 
 /** Databases every stack has: the dev data, the test data (never shared with dev) and the registry's storage. */
 export const STACK_DATABASES = ["orderflow", "orderflow_test", "apicurio"] as const;
@@ -12,14 +13,20 @@ export const STACK_DATABASES = ["orderflow", "orderflow_test", "apicurio"] as co
 const NAME = "postgres";
 /** initdb and pg_ctl refuse to run as root: the cluster belongs to this unprivileged user when we are root. */
 const OS_USER = "postgres";
+/** sun_path is 108 bytes on Linux; a longer socket path makes the server refuse to start. */
+const MAX_SOCKET_PATH = 100;
 
-function dirs(ctx: StackContext) {
-  const root = path.join(ctx.paths.root, NAME);
-  return { root, data: path.join(root, "data"), socket: path.join(root, "run"), log: path.join(root, "postgres.log") };
+function runAsUser(): OsUser | undefined {
+  return process.getuid?.() === 0 ? osUser(OS_USER) : undefined;
 }
 
-function runAs(): string | undefined {
-  return process.getuid?.() === 0 ? OS_USER : undefined;
+function place(ctx: StackContext): ClusterPlace {
+  return placeCluster(ctx.paths.root, runAsUser());
+}
+
+function dirs(ctx: StackContext) {
+  const root = place(ctx).root;
+  return { root, data: path.join(root, "data"), socket: path.join(root, "run"), log: path.join(root, "postgres.log") };
 }
 
 function findBinDir(): string | undefined {
@@ -55,32 +62,27 @@ async function aptInstall(ctx: StackContext): Promise<void> {
 function ownDir(dir: string, mode: number): void {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, mode);
-  if (runAs()) chownSync(dir, osUserIds().uid, osUserIds().gid);
-}
-
-let cachedIds: { uid: number; gid: number } | undefined;
-function osUserIds(): { uid: number; gid: number } {
-  if (cachedIds) return cachedIds;
-  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${OS_USER}:`));
-  if (!line) throw new StackError(NAME, `OS user ${OS_USER} is missing`, { hint: "apt-get install postgresql creates it" });
-  const [, , uid, gid] = line.split(":");
-  cachedIds = { uid: Number(uid), gid: Number(gid) };
-  return cachedIds;
+  const user = runAsUser();
+  if (user) chownSync(dir, user.uid, user.gid);
 }
 
 async function initCluster(ctx: StackContext): Promise<void> {
   const d = dirs(ctx);
-  chmodSync(ctx.paths.root, 0o755); // the postgres user must be able to reach its directory
+  const where = place(ctx);
+  const user = runAsUser();
+  if (user) prepareOutsidePlace(ctx.paths.root, where, user);
+  if (!where.outsideBecause) chmodSync(ctx.paths.root, 0o755); // the postgres user must be able to reach its directory
   ownDir(d.root, 0o755);
   ownDir(d.socket, 0o755);
   const pwfile = path.join(d.root, "pwfile");
   writeFileSync(pwfile, `${ctx.config.postgresPassword}\n`, { mode: 0o600 });
-  if (runAs()) chownSync(pwfile, osUserIds().uid, osUserIds().gid);
-  await ctx.step(NAME, "initdb (new cluster under .stack/postgres)", () =>
+  if (user) chownSync(pwfile, user.uid, user.gid);
+  const what = where.outsideBecause ? `initdb (new cluster in ${d.root}, not .stack/: ${where.outsideBecause})` : `initdb (new cluster in ${d.root})`;
+  await ctx.step(NAME, what, () =>
     runCommand(NAME, path.join(binDir(), "initdb"), [
       "-D", d.data, "-U", ctx.config.postgresUser, `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8",
       "--auth-local=trust", "--auth-host=scram-sha-256",
-    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAs() }),
+    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAsUser()?.name }),
   );
 }
 
@@ -116,7 +118,7 @@ async function createDatabases(ctx: StackContext): Promise<void> {
 
 function pgCtl(ctx: StackContext, args: string[], timeoutMs: number): Promise<void> {
   return runCommand(NAME, path.join(binDir(), "pg_ctl"), ["-D", dirs(ctx).data, ...args], {
-    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAs(),
+    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAsUser()?.name,
   });
 }
 
@@ -124,7 +126,11 @@ export const postgres: StackComponent = {
   name: NAME,
   fixHint: "read the log; a stale .stack/postgres/data/postmaster.pid after a crash is removed by `npm run stack -- down`",
   logFile: (ctx) => dirs(ctx).log,
-  describe: (ctx) => `postgresql://${ctx.config.postgresUser}:***@${ctx.config.host}:${ctx.config.postgresPort}/{${STACK_DATABASES.join(",")}}`,
+  describe: (ctx) => {
+    const where = place(ctx);
+    const data = where.outsideBecause ? `, data in ${where.root} (${where.outsideBecause})` : "";
+    return `postgresql://${ctx.config.postgresUser}:***@${ctx.config.host}:${ctx.config.postgresPort}/{${STACK_DATABASES.join(",")}}${data}`;
+  },
 
   async install(ctx) {
     if (!findBinDir()) await aptInstall(ctx);
@@ -137,9 +143,11 @@ export const postgres: StackComponent = {
     if (await this.isHealthy(ctx)) return createDatabases(ctx);
     await assertPortFree(NAME, ctx.config.host, ctx.config.postgresPort, "POSTGRES_PORT");
     const d = dirs(ctx);
+    // Everything connects over TCP; the socket only serves psql by hand, so a too-deep clone path goes without it.
+    const socketDir = `${d.socket}/.s.PGSQL.${ctx.config.postgresPort}`.length <= MAX_SOCKET_PATH ? d.socket : "''";
     const options = [
       `-c listen_addresses=${ctx.config.host}`, `-c port=${ctx.config.postgresPort}`,
-      `-c unix_socket_directories=${d.socket}`, "-c max_connections=300", "-c shared_buffers=256MB",
+      `-c unix_socket_directories=${socketDir}`, "-c max_connections=300", "-c shared_buffers=256MB",
     ].join(" ");
     await pgCtl(ctx, ["-l", d.log, "-o", options, "-w", "-t", "60", "start"], 90_000);
     await waitUntil(NAME, "accepting connections", () => this.isHealthy(ctx), { timeoutMs: 30_000, logFile: d.log, hint: this.fixHint });

@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { StackComponent } from "../component.ts";
 import type { StackContext } from "../context.ts";
 import { StackError } from "../errors.ts";
-import { assertPortFree, fetchWithTimeout, isPortOpen, readPid, runCommand, startDaemon, stopDaemon, waitUntil } from "../process.ts";
+import { REGISTRY_VERSION as VERSION } from "../artefact-cache.mjs";
+import { installCached } from "../cached-install.ts";
+import { assertPortFree, fetchWithTimeout, isPortOpen, readPid, startDaemon, stopDaemon, waitUntil } from "../process.ts";
 
 const NAME = "registry";
-/** Apicurio Registry, a Confluent-compatible schema registry published on Maven Central as a runnable Quarkus app. */
-const VERSION = "3.3.3";
-const ARTIFACT = `io.apicurio:apicurio-registry-app:${VERSION}:tar.gz:all`;
 /** Apicurio 3.2+ is built for Java 21: run it on the Temurin 25 JDK installed beside the default Java 17. */
 const DEFAULT_JAVA = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java";
 const HEAP_MB = 384;
@@ -19,11 +18,8 @@ function files(ctx: StackContext) {
   const root = path.join(ctx.paths.root, NAME);
   return {
     root,
-    /** Unpacked distribution; the version in the name makes a version bump a fresh install. */
+    /** A link to the unpacked distribution in the machine's cache; the version in the name makes a bump a fresh install. */
     app: path.join(root, `apicurio-registry-${VERSION}`),
-    download: path.join(root, "download"),
-    pom: path.join(ctx.paths.repo, "infra", "registry", "pom.xml"),
-    installLog: path.join(ctx.paths.logs, "registry-install.log"),
     log: path.join(ctx.paths.logs, "registry.log"),
   };
 }
@@ -40,32 +36,6 @@ function registrySettings(ctx: StackContext, env: NodeJS.ProcessEnv = process.en
 /** The Confluent-compatible API base, e.g. http://127.0.0.1:8081/apis/ccompat/v7. */
 export function ccompatUrl(ctx: StackContext): string {
   return `http://${ctx.config.host}:${ctx.config.registryPort}/apis/ccompat/v7`;
-}
-
-async function download(ctx: StackContext): Promise<void> {
-  const f = files(ctx);
-  if (existsSync(path.join(f.app, "quarkus-run.jar"))) return;
-  rmSync(f.download, { recursive: true, force: true });
-  mkdirSync(f.download, { recursive: true });
-  await ctx.step(NAME, `fetching Apicurio Registry ${VERSION} from Maven Central`, () =>
-    runCommand(NAME, "mvn", ["-q", "-B", "-f", f.pom, "dependency:copy", `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${f.download}`], {
-      logFile: f.installLog, timeoutMs: 15 * 60_000,
-    }),
-  );
-  // Unpack beside the target and rename, so an interrupted unpack never looks installed.
-  const staging = `${f.app}.partial`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  await ctx.step(NAME, "unpacking", () =>
-    runCommand(NAME, "tar", ["-xzf", path.join(f.download, `apicurio-registry-app-${VERSION}-all.tar.gz`), "-C", staging], {
-      logFile: f.installLog, timeoutMs: 5 * 60_000,
-    }),
-  );
-  if (!existsSync(path.join(staging, "quarkus-run.jar"))) {
-    throw new StackError(NAME, `the ${ARTIFACT} archive has no quarkus-run.jar`, { logFile: f.installLog });
-  }
-  renameSync(staging, f.app);
-  rmSync(f.download, { recursive: true, force: true }); // the tarball (150+ MB) is in ~/.m2 anyway
 }
 
 async function answers(ctx: StackContext): Promise<boolean> {
@@ -142,9 +112,10 @@ async function assertReadyToStart(ctx: StackContext): Promise<void> {
 export const registry: StackComponent = {
   name: NAME,
   fixHint: FIX_HINT,
+  dependsOn: ["postgres"], // its schemas are stored there
 
   async install(ctx) {
-    await download(ctx);
+    await installCached(ctx, NAME, files(ctx).app);
   },
 
   isHealthy: answers,
@@ -156,7 +127,7 @@ export const registry: StackComponent = {
         await assertReadyToStart(ctx);
         pid = startDaemon(ctx, NAME, registrySettings(ctx).java, javaArgs(ctx), {
           logFile: files(ctx).log,
-          cwd: files(ctx).app,
+          cwd: files(ctx).root, // not the shared install: whatever it writes stays in this clone
           // Quarkus reads it from the environment: a password on the command line would show in `ps`.
           env: { ...process.env, APICURIO_DATASOURCE_PASSWORD: ctx.config.postgresPassword },
         });

@@ -1,0 +1,60 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ESLint } from "eslint";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+// The project's own eslint.config.js, so what is tested is what `npm test` enforces.
+const eslint = new ESLint({ cwd: repo });
+
+/** Lints one small fixture as if it were the file at `file`, returning the boundary rule's message ids. */
+async function boundaryFindings(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(repo, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId === "orderflow/import-boundaries").map((m) => m.message);
+}
+
+describe("import boundaries (eslint)", () => {
+  // Loading the config and parser once takes seconds (tens on a busy machine); the fixtures then take milliseconds.
+  beforeAll(() => eslint.lintText("export {};", { filePath: path.join(repo, "services/shared/warm-up.ts") }), 120_000);
+
+  it("fails a service importing another service's internals, by static, dynamic and re-export imports", async () => {
+    const findings = await boundaryFindings("services/order-api/routes/fixture.ts", [
+      `import { a } from "../../payment/callbacks/receive-callback.ts";`,
+      `export * from "../../inventory/inventory-consumer.ts";`,
+      `export const b = () => import("../../notification/main.ts");`,
+      `export { a };`,
+    ].join("\n"));
+    expect(findings).toHaveLength(3);
+    expect(findings[0]).toMatch(/services\/order-api must not import services\/payment\/callbacks\/receive-callback\.ts/);
+  });
+
+  it("fails services/shared importing a service", async () => {
+    expect(await boundaryFindings("services/shared/fixture.ts", `export { x } from "../order-api/app.ts";`)).toHaveLength(1);
+  });
+
+  it("lets a service import services/shared and its own folder", async () => {
+    const code = [`export { loadConfig } from "../../shared/config/load-config.ts";`, `export { y } from "../health/dependency-checks.ts";`].join("\n");
+    expect(await boundaryFindings("services/order-api/routes/fixture.ts", code)).toEqual([]);
+  });
+
+  it("fails production code importing test support or scripts/", async () => {
+    const code = [
+      `export { a } from "../../test/support/order-fixtures.ts";`,
+      `export { b } from "./test-support/tcp-proxy.ts";`,
+      `export { c } from "../outbox-relay/test-support/relay-test-kit.ts";`,
+      `export { d } from "../../scripts/stack/process.ts";`,
+    ].join("\n");
+    const findings = await boundaryFindings("services/order-api/fixture.ts", code);
+    expect(findings).toHaveLength(4);
+    expect(findings.slice(0, 3).every((m) => m.includes("must not import test support"))).toBe(true);
+    expect(findings[3]).toMatch(/must not import scripts\/stack\/process\.ts/);
+  });
+
+  it("lets tests import test support from anywhere, but not another service's production code", async () => {
+    const support = [`export { a } from "../../test/support/order-fixtures.ts";`, `export { c } from "../outbox-relay/test-support/relay-test-kit.ts";`].join("\n");
+    expect(await boundaryFindings("services/inventory/fixture.int.test.ts", support)).toEqual([]);
+    const fromSupport = [`export { a } from "../../../test/support/order-fixtures.ts";`, `export { c } from "../../outbox-relay/test-support/relay-test-kit.ts";`].join("\n");
+    expect(await boundaryFindings("services/inventory/test-support/fixture.ts", fromSupport)).toEqual([]);
+    expect(await boundaryFindings("services/inventory/fixture.unit.test.ts", `export { x } from "../order-api/app.ts";`)).toHaveLength(1);
+  });
+});
