@@ -108,8 +108,13 @@ async function toItem(deps: BatchDeps, traced: TracedRecord): Promise<Item> {
   const decoded = await withSpanContext(context, () => decodeRecord(deps.registry, record));
   span.setAttributes({ "messaging.message.id": decoded.eventId, "orderflow.event_type": decoded.eventType, "order.id": decoded.orderId });
   const handler = isEventType(decoded.eventType) ? (deps.definition.handlers[decoded.eventType] as AnyHandler | undefined) : undefined;
-  const logger = deps.logger.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset });
-  return { ...traced, decoded, envelope: toEnvelope(record, decoded, context), handler, logger };
+  const item = { ...traced, decoded, envelope: toEnvelope(record, decoded, context), handler } as Item;
+  // Built on first use: most events log nothing, and a pino child serialises its bindings when created.
+  let logger: Logger | undefined;
+  Object.defineProperty(item, "logger", {
+    get: () => (logger ??= deps.logger.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset })),
+  });
+  return item;
 }
 
 /**
@@ -148,7 +153,7 @@ async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Prom
     await Promise.all(
       todo.slice(start, start + deps.prepareConcurrency).map(async (item) => {
         const handler = item.handler as PreparedHandler<EventType>;
-        const ctx = { db: pool, logger: item.logger, group: deps.definition.group, attempt };
+        const ctx = { db: pool, get logger() { return item.logger; }, group: deps.definition.group, attempt };
         try {
           item.prepared = { value: await withSpanContext(item.context, () => handler.prepare(item.envelope, ctx)) };
         } catch (error) {
@@ -173,7 +178,7 @@ async function applyOne(item: Item, fresh: Set<string>, scope: ApplyScope): Prom
   const handler = item.handler;
   if (handler === undefined) return { ...base, outcome: "skipped" };
   if (!fresh.delete(item.decoded.eventId)) return { ...base, outcome: "duplicate" };
-  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), logger: item.logger, group: scope.group, attempt: scope.attempt };
+  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), get logger() { return item.logger; }, group: scope.group, attempt: scope.attempt };
   await withSpanContext(item.context, async () => {
     if (typeof handler === "function") return handler(item.envelope, ctx);
     // Its inbox row was there when prepare was skipped and is gone now (retention ran in between): try again.
