@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { AppConfig } from "../shared/config/config-schema.ts";
 import type { PrismaClient } from "../shared/db/index.ts";
 import { executorOf } from "../shared/db/sql.ts";
-import { ServiceUnavailableError } from "../shared/errors/http-errors.ts";
+import { BadRequestError, ServiceUnavailableError } from "../shared/errors/http-errors.ts";
 import type { Logger } from "../shared/logging/create-logger.ts";
 import { processRegistry, type Registry } from "../shared/metrics/metrics-registry.ts";
 import { currentTraceparent } from "../shared/telemetry/trace-context.ts";
@@ -138,6 +138,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     disableRequestLogging: true,
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors the router raises before any hook runs (a URL that does not decode, e.g. /orders/%80) get the same
+    // problem+json as every other bad request.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, new BadRequestError({ detail: error.message })),
   });
   const admission = new PoolAdmission(pool, { poolSize: config.DATABASE_POOL_SIZE, queueWaitBudgetMs: config.API_SHED_QUEUE_WAIT_MS, maxWaiting: config.API_SHED_MAX_WAITING });
   const isClosing = await registerHttpConcerns(app, options, admission);

@@ -1,7 +1,8 @@
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_PREFIX, type RowCounts } from "../test-support/order-api-harness.ts";
+import { createHmac } from "node:crypto";
+import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_PREFIX, type RowCounts } from "../test-support/order-api-harness.ts";
 import { MAX_ORDER_LINES } from "./order-schemas.ts";
 
 interface BadInput {
@@ -159,3 +160,29 @@ describe("bad query strings and cursors on GET /orders", () => {
   });
 });
 
+
+/** Headers the payment provider signs a webhook with (HMAC-SHA256 over `${timestamp}.${body}`). */
+function providerHeaders(secret: string, rawBody: string): Record<string, string> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return { "webhook-timestamp": String(timestamp), "webhook-signature": `v1=${createHmac("sha256", secret).update(`${timestamp}.${rawBody}`).digest("hex")}` };
+}
+
+// Shrunk counterexamples of the fuzz tier (test/fuzz), kept as regressions.
+describe("fuzz regressions", () => {
+  it("a URL that does not decode (/orders/%80) -> 400 problem+json", async () => {
+    const response = await app.inject({ method: "GET", url: "/orders/%80" });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  });
+
+  it("a signed webhook whose JSON holds a lone surrogate (jsonb cannot store it) -> 400 problem+json, nothing stored", async () => {
+    const before = await countRows(prisma);
+    const callbacks = await prisma.paymentCallback.count();
+    const rawBody = '{"id":"fz-evt-1","type":"payment.authorized","created":0,"data":{"payment_id":"1e309","reason":"\\ud800"}}';
+    const response = await app.inject({ method: "POST", url: "/payments/webhook", payload: rawBody, headers: { "content-type": "application/json", ...providerHeaders(testConfig().PAYMENT_WEBHOOK_SECRET, rawBody) } });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(await countRows(prisma)).toEqual(before);
+    expect(await prisma.paymentCallback.count()).toBe(callbacks);
+  });
+});

@@ -27,11 +27,24 @@ function headerText(value: string | string[] | undefined): string | undefined {
 }
 
 function parseJson(rawBody: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(rawBody) as unknown;
+    parsed = JSON.parse(rawBody) as unknown;
   } catch {
     throw new MalformedJsonError({ detail: "The body is not valid JSON" });
   }
+  if (!storableAsJsonb(parsed)) throw new MalformedJsonError({ detail: "The body has a string PostgreSQL cannot store (a lone UTF-16 surrogate or U+0000)" });
+  return parsed;
+}
+
+const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
+
+/** JSON that jsonb refuses (a lone surrogate such as "\ud800", or "\u0000") would otherwise end in a 500. */
+function storableAsJsonb(value: unknown): boolean {
+  if (typeof value === "string") return !UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.every(storableAsJsonb);
+  if (typeof value === "object" && value !== null) return Object.entries(value).every(([key, inner]) => storableAsJsonb(key) && storableAsJsonb(inner));
+  return true;
 }
 
 const receivedSchema = {
