@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { traceIdOf } from "../../services/order-api/monitor/recent-orders.ts";
 import { launchHeadlessChromium, type HeadlessBrowser } from "../support/headless-chromium.ts";
 import { createProducts, waitForTerminal } from "../support/order-fixtures.ts";
-import { Pipeline, type PipelineService } from "../support/pipeline.ts";
+import { Pipeline, pollUntil, type PipelineService } from "../support/pipeline.ts";
 import { parsePrometheusText, type PrometheusFamily } from "../support/prometheus-text.ts";
 
 const SKU = `LIVE-${randomBytes(3).toString("hex").toUpperCase()}`;
@@ -67,7 +67,14 @@ describe("live page and /metrics on the running pipeline", () => {
       expect(url, `${service} logged its metrics URL`).toBeDefined();
       return url!;
     };
-    const api = await scrape(`${pipeline.baseUrl}/metrics`);
+    // The backlog gauges are refreshed in the background (a scrape never waits for Kafka): wait, bounded, until a
+    // refresh has seen every group.
+    const groups = ["inventory", "payment", "order-state", "notification"];
+    const api = await pollUntil(async () => {
+      const families = await scrape(`${pipeline.baseUrl}/metrics`);
+      const seen = new Set(families.get("orderflow_consumer_lag_messages")?.samples.map((s) => s.labels.consumer_group));
+      return groups.every((group) => seen.has(group)) ? families : undefined;
+    }, 30_000, "the API's lag gauges to cover every consumer group", 500);
     const relay = await scrape(metricsUrl("outbox-relay"));
     const consumers = new Map<string, Map<string, PrometheusFamily>>();
     for (const service of ["inventory", "payment", "order-state", "notification"] as const) consumers.set(service, await scrape(metricsUrl(service)));

@@ -87,6 +87,8 @@ export class Pipeline {
       LOG_LEVEL: "info",
       DATABASE_POOL_SIZE: "5",
       PAYMENT_LATENCY_MS: "5",
+      // The API's backlog gauges refresh in the background; tests read them within seconds of a change.
+      MONITOR_GAUGE_REFRESH_MS: "1000",
       ...options.env,
     };
     const pipeline = new Pipeline(options.name, loadConfig(env), env, path.join(repo, "test-artifacts", "e2e-logs", tag));

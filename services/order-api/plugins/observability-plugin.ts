@@ -10,6 +10,7 @@ import type { Registry } from "../../shared/metrics/metrics-registry.ts";
 import { registerOrderPlacedMetric } from "../http/order-placed-metric.ts";
 import { requireBearer } from "../http/bearer-auth.ts";
 import { backgroundRefresh } from "../monitor/gauge-refresh.ts";
+import { backlogMetrics } from "../../shared/metrics/orderflow-metrics.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
 import { registerLivePage } from "../routes/live-page.ts";
 import { registerMonitorRoutes } from "../routes/monitor-lag.ts";
@@ -25,6 +26,10 @@ export function registerObservability(app: FastifyInstance, options: Observabili
   const refresh = backgroundRefresh(() => monitor.refreshGauges(registry), config.MONITOR_GAUGE_REFRESH_MS, (error) =>
     app.log.warn({ err: error }, "backlog gauges could not be refreshed; /metrics serves the last values"),
   );
+  // The gauges exist from the first scrape on (0 until the first refresh), and that refresh starts with the app
+  // rather than waiting for a first scrape to ask for it.
+  backlogMetrics(registry);
+  app.addHook("onReady", async () => refresh());
   const metricsAuth = requireBearer(config.MONITOR_TOKEN, "orderflow-monitor", "MONITOR_TOKEN");
   app.addHook("onRequest", async (request, reply) => {
     if (request.routeOptions.url === "/metrics") await metricsAuth(request, reply);
