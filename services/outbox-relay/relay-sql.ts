@@ -228,12 +228,16 @@ export async function claimBatch(db: Queryable, shardCount: number, shards: read
   return rows.map(toRow);
 }
 
+/**
+ * One timestamp for the whole mark (statement_timestamp, not clock_timestamp, which differs row by row in heap
+ * order): a key's rows then read back in publish order by (published_at, id).
+ */
 export async function markPublished(session: Queryable, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await run(
     session,
     "mark published",
-    "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY(string_to_array($1::text, ',')::bigint[])",
+    "UPDATE outbox SET published_at = statement_timestamp(), attempts = attempts + 1 WHERE id = ANY(string_to_array($1::text, ',')::bigint[])",
     [ids.join(",")],
   );
 }
