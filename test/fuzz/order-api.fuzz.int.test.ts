@@ -129,7 +129,7 @@ afterAll(async () => {
   await prisma?.$disconnect();
 });
 
-const assertOptions = (numRuns: number) => ({ numRuns, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true });
+const assertOptions = (numRuns: number) => ({ numRuns, interruptAfterTimeLimit: 100_000, markInterruptAsFailure: true });
 
 /** fc.assert that counts a failure before rethrowing it (fast-check's message carries the shrunk request). */
 async function assertProperty(property: fc.IAsyncProperty<[unknown]> | fc.IAsyncPropertyWithHooks<[unknown]>, numRuns: number): Promise<void> {
