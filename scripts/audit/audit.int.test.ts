@@ -12,7 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "../db/migrate.ts";
 import { deleteTopics, withAdmin } from "../../services/shared/kafka/kafka-admin.ts";
-import { createKafka, parseBrokers } from "../../services/shared/kafka/kafka-client.ts";
+import { createKafka, createProducer, parseBrokers } from "../../services/shared/kafka/kafka-client.ts";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
 import type { CheckCode } from "./audit-checks.ts";
 import { lastVerdict } from "./audit-sql.ts";
@@ -280,6 +280,21 @@ const corruptions: Corruption[] = [
     name: "an outbox row left unpublished",
     code: "OUTBOX_UNPUBLISHED",
     corrupt: (db, ds) => db.query("UPDATE outbox SET published_at = NULL WHERE event_id = $1", [eventOf(ds.confirmed, "OrderConfirmed")]),
+  },
+  {
+    name: "a key's event on another partition of its topic",
+    code: "KEY_SPLIT_ACROSS_PARTITIONS",
+    corrupt: async (db, ds) => {
+      // A record of the key appended explicitly elsewhere, after every group's committed offset, and the outbox
+      // row pointed at it: as if the topic had been grown and the key had moved.
+      const eventId = randomUUID();
+      const partition = ((ds.partitions.get(eventOf(ds.confirmed, "OrderPlaced")) ?? 0) + 1) % 3;
+      const producer = createProducer(kafka);
+      await producer.connect();
+      await producer.send({ topic: `${prefix}orders`, acks: -1, messages: [{ key: ds.confirmed.id, partition, value: "{}", headers: { "event-id": eventId, "event-type": "OrderConfirmed" } }] });
+      await producer.disconnect();
+      await db.query("UPDATE outbox SET event_id = $2 WHERE event_id = $1", [eventOf(ds.confirmed, "OrderConfirmed"), eventId]);
+    },
   },
   {
     name: "topics that cannot be read in time",

@@ -28,6 +28,7 @@ const json = (value: unknown): string => JSON.stringify(value);
 const nasty = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 20 }),
+  { weight: 3, arbitrary: fc.constantFrom("\ud800", "x\udfff", "\u0000") },
   fc.constantFrom("", " ", "\u0000", "\ud800", "\u202e", "'; DROP TABLE orders; --", "%00", "null", "[]", "{}", "0", "-1", "1e309", "💥", "a".repeat(300), "é", "\t\n"),
 );
 

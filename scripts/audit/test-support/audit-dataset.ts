@@ -31,6 +31,8 @@ export interface AuditDataset {
   inFlight: DatasetOrder;
   /** The payment group's dead letter (O1's OrderPlaced), processed since. */
   deadLetterEventId: string;
+  /** Event id -> the partition its record landed on. */
+  partitions: Map<string, number>;
 }
 
 type Line = readonly [sku: string, quantity: number];
@@ -132,7 +134,7 @@ export async function buildDataset(db: pg.ClientBase, kafka: Kafka, prefix: stri
     lines: [[SKU_A, 3]], status: "PENDING", stock: "RESERVED", reservation: "RESERVED", payment: "PENDING", paymentOutcome: null,
     events: ["OrderPlaced", "StockReserved"], notifications: [["RECEIPT", "OrderPlaced"]], ageSeconds: 5,
   });
-  const dataset = { confirmed, declined, rejected, inFlight, deadLetterEventId: confirmed.events.get("OrderPlaced") ?? "" };
+  const dataset = { confirmed, declined, rejected, inFlight, deadLetterEventId: confirmed.events.get("OrderPlaced") ?? "", partitions: new Map<string, number>() };
   await publishDataset(db, kafka, prefix, dataset);
   return dataset;
 }
@@ -146,7 +148,8 @@ async function publishDataset(db: pg.ClientBase, kafka: Kafka, prefix: string, d
   await producer.connect();
   try {
     for (const row of rows) {
-      await producer.send({ topic: `${prefix}${row.topic}`, acks: -1, messages: [{ key: row.key, value: Buffer.from("{}"), headers: { [EVENT_TYPE_HEADER]: row.event_type, [EVENT_ID_HEADER]: row.event_id } }] });
+      const [sent] = await producer.send({ topic: `${prefix}${row.topic}`, acks: -1, messages: [{ key: row.key, value: Buffer.from("{}"), headers: { [EVENT_TYPE_HEADER]: row.event_type, [EVENT_ID_HEADER]: row.event_id } }] });
+      if (sent) dataset.partitions.set(row.event_id, sent.partition);
     }
     await producer.send({
       topic: `${prefix}dlq.payment`,
