@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildServices, serviceEntry } from "./build-services.ts";
+import { prettyLogLine } from "./pretty-log-line.ts";
 
 export interface ServiceSpec {
   name: string;
@@ -16,10 +17,16 @@ interface Running {
 
 const MAX_RESTARTS = 5;
 
+/** A person at a terminal gets readable lines; a pipe or file keeps the services' JSON for log collectors. */
+function defaultOnLine(label: string, line: string): void {
+  const text = process.stdout.isTTY ? prettyLogLine(label, line, { colour: process.env.NO_COLOR === undefined }) : `[${label}] ${line}`;
+  process.stdout.write(`${text}\n`);
+}
+
 export interface SupervisorOptions {
   /** Node flags put before the script, per instance (the benchmark's --cpu-prof, which Node refuses in NODE_OPTIONS). */
   nodeArgs?: (service: string, label: string) => string[];
-  /** Where each output line goes; stdout with a [label] prefix by default. */
+  /** Where each output line goes; stdout with a [label] prefix by default (pretty-printed when stdout is a TTY). */
   onLine?: (label: string, line: string) => void;
 }
 
@@ -65,7 +72,7 @@ export class ServiceSupervisor {
       // signal as "exit now" instead of draining.
       detached: true,
     });
-    const onLine = this.options.onLine ?? ((from: string, line: string) => process.stdout.write(`[${from}] ${line}\n`));
+    const onLine = this.options.onLine ?? defaultOnLine;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => onLine(label, line));
     }

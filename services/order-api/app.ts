@@ -18,6 +18,7 @@ import { createValidatorCompiler } from "./http/validator-compiler.ts";
 import { createMonitorService, type MonitorService } from "./monitor/monitor-service.ts";
 import { purgeExpiredIdempotencyKeys } from "./place-order/idempotency-store.ts";
 import type { PlaceOrderHooks } from "./place-order/place-order.ts";
+import { registerAsyncApi } from "./plugins/asyncapi-plugin.ts";
 import { registerObservability } from "./plugins/observability-plugin.ts";
 import { ordersPlugin } from "./plugins/orders-plugin.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -149,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, { serviceId: SERVICE_NAME, checks: options.dependencyChecks ?? defaultChecks(config, prisma), checkTimeoutMs: READINESS_CHECK_TIMEOUT_MS, isClosing });
   registerObservability(app, { config, registry, monitor: options.monitor ?? createMonitorService(config, prisma) });
+  registerAsyncApi(app, config);
   await app.register(ordersPlugin, {
     config,
     pool,
