@@ -51,7 +51,10 @@ async function runTier(repo: string, tier: string, env: NodeJS.ProcessEnv, outpu
   const counts = existsSync(report)
     ? (JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number })
     : { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0 };
-  return { tier, passed: counts.numPassedTests, failed: counts.numFailedTests, skipped: counts.numPendingTests + counts.numTodoTests, exitCode };
+  // A tier that failed without a failed test (a failing beforeAll skips its tests; a crash writes no report) still
+  // counts as a failure in the closing "N passed, N failed" line.
+  const failed = exitCode !== 0 && counts.numFailedTests === 0 ? 1 : counts.numFailedTests;
+  return { tier, passed: counts.numPassedTests, failed, skipped: counts.numPendingTests + counts.numTodoTests, exitCode };
 }
 
 /** Type errors and lint findings fail `npm test` like a failing test: CI runs nothing weaker. */
