@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of `npm start`, `npm test` and `npm run stack`. Plain JavaScript with no dependencies, because it runs
-// before node_modules exists: it installs npm dependencies when they are missing or stale, then hands over to the
+// Entry point of `npm start`, `npm test`, `npm run stack` and `npm run bench`. Plain JavaScript with no
+// dependencies, because it runs before node_modules exists: it installs npm dependencies when they are missing or stale, then hands over to the
 // TypeScript command (run by tsx) and passes signals on so Ctrl-C shuts everything down cleanly. Meanwhile it starts
 // the stack's long installs (Kafka jars, the registry, the Jaeger build) so they do not wait for npm ci; the stack
 // then waits for those same installs instead of starting them again.
@@ -14,7 +14,7 @@ import { artefactFor, CACHED_COMPONENTS, cacheRoot, ensureArtefact, isComplete, 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Ends the background installs when we stop early: a build nobody waits for would only compete for the CPU. */
 const background = new AbortController();
-const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts", service: "scripts/service.ts" };
+const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts", service: "scripts/service.ts", bench: "scripts/bench/cli.ts" };
 
 function fail(message) {
   background.abort();
