@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of `npm start`, `npm test`, `npm run stack` and `npm run bench`. Plain JavaScript with no
-// dependencies, because it runs before node_modules exists: it installs npm dependencies when they are missing or stale, then hands over to the
-// TypeScript command (run by tsx) and passes signals on so Ctrl-C shuts everything down cleanly. Meanwhile it starts
+// dependencies, because it runs before node_modules exists: it installs npm dependencies when they are missing or
+// stale, then hands over to the TypeScript command (run by tsx) and passes signals on so Ctrl-C shuts everything down cleanly. Meanwhile it starts
 // the stack's long installs (Kafka jars, the registry, the Jaeger build) so they do not wait for npm ci; the stack
 // then waits for those same installs instead of starting them again.
 import { spawn } from "node:child_process";
