@@ -1,7 +1,7 @@
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
 import { periodicExtension } from "../../shared/consumer/periodic-extension.ts";
-import { prismaExecutor } from "../../shared/consumer/transaction-context.ts";
+import { prismaExecutor } from "../../shared/db/prisma-executor.ts";
 import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import { paymentOfProviderId } from "../payment-store.ts";
 import { applyCallback, callbackOfRow, emitterFor } from "./apply-callback.ts";

@@ -1,7 +1,7 @@
 import { canonicalJson } from "../../shared/json/canonical-json.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
-import { prismaExecutor } from "../../shared/consumer/transaction-context.ts";
+import { prismaExecutor } from "../../shared/db/prisma-executor.ts";
 import { paymentOfProviderId } from "../payment-store.ts";
 import { applyCallback, callbackOfRow, emitterFor } from "./apply-callback.ts";
 import type { ProviderCallback } from "./provider-callback.ts";

@@ -11,5 +11,3 @@ export function bufferedEmit(rows: OutboxRow[], traceContext: Context): HandlerC
     return Promise.resolve(row.eventId);
   };
 }
-
-export { prismaExecutor } from "../db/prisma-executor.ts";
