@@ -37,6 +37,8 @@ export interface TestRunner {
   outcomes: OutcomeRecord[];
   pauses: number;
   waitForOutcomes(count: number, timeoutMs: number): Promise<OutcomeRecord[]>;
+  /** Until every one of these event ids has an outcome (a redelivered copy's "duplicate" does not stand in for it). */
+  waitForEvents(eventIds: readonly string[], timeoutMs: number): Promise<OutcomeRecord[]>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,9 @@ export class ConsumerTestBench {
     const schemas = await registerEventSchemas({ url: config.SCHEMA_REGISTRY_URL }, clients.registry, config, loadEventSchemas());
     const specs = allTopicNames(config).map((topic) => ({ topic, numPartitions: config.TOPIC_PARTITIONS, replicationFactor: config.TOPIC_REPLICATION_FACTOR }));
     await withAdmin(clients.kafka, (admin) => ensureTopics(admin, specs));
-    const producer = createProducer(clients.kafka, { allowAutoTopicCreation: false });
+    // Idempotent like the relay's: a plain producer retrying a request the broker partly refused (NOT_LEADER on a
+    // new topic) appends the accepted partitions twice, and a test counting outcomes would stop early.
+    const producer = createProducer(clients.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     return new ConsumerTestBench(config, clients, producer, schemas);
   }
@@ -105,6 +109,14 @@ export class ConsumerTestBench {
       pauses: 0,
       async waitForOutcomes(count, timeoutMs) {
         await waitUntil(async () => handle.outcomes.length >= count, timeoutMs, `${count} outcomes of group ${definition.group} (have ${handle.outcomes.length})`);
+        return handle.outcomes;
+      },
+      async waitForEvents(eventIds, timeoutMs) {
+        const missing = (): number => {
+          const seen = new Set(handle.outcomes.filter((o) => o.outcome !== "duplicate").map((o) => o.eventId));
+          return eventIds.filter((id) => !seen.has(id)).length;
+        };
+        await waitUntil(async () => missing() === 0, timeoutMs, `an outcome for each of ${eventIds.length} events in group ${definition.group}`);
         return handle.outcomes;
       },
       stop: () => runner.stop(),
