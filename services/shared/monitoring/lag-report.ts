@@ -1,7 +1,7 @@
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
 import type { PrismaClient } from "../db/index.ts";
-import { DLQ_TOPICS } from "../events/topic-catalogue.ts";
+import { CONSUMER_GROUPS, DLQ_TOPICS } from "../events/topic-catalogue.ts";
 import { describeGroupLag, topicDepth, type GroupLag } from "../kafka/consumer-group-lag.ts";
 import { withAdmin } from "../kafka/kafka-admin.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
@@ -9,8 +9,8 @@ import { readOutboxBacklog, readStuckOrders, type OutboxBacklog, type StuckOrder
 import { withTimeout } from "../resilience/with-timeout.ts";
 import { MonitorTimeoutError } from "./monitor-timeout-error.ts";
 
-/** The pipeline's consumer groups (DESIGN.md "Flow"); each has a dead-letter topic dlq.<group>. */
-export const MONITORED_GROUPS = ["inventory", "payment", "order-state", "notification"] as const;
+/** The pipeline's consumer groups (the topic catalogue's); each has a dead-letter topic dlq.<group>. */
+export const MONITORED_GROUPS = CONSUMER_GROUPS;
 export type MonitoredGroup = (typeof MONITORED_GROUPS)[number];
 
 /** Kafka group id of a logical group: TOPIC_PREFIX applies, so a test run never joins the dev consumers' groups. */
