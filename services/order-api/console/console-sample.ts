@@ -13,9 +13,9 @@ export interface ConsoleSample {
   placedPerSecond: number | null;
   confirmedPerSecond: number | null;
   cancelledPerSecond: number | null;
-  /** POST /orders p99 over the sample period, this API process (null when it answered none). */
+  /** POST /orders p99 over the trailing window, this API process (null when it answered none). */
   acceptP99Ms: number | null;
-  /** Placed -> CONFIRMED of the orders confirmed in the sample's window. */
+  /** Placed -> CONFIRMED of the orders confirmed in the trailing window. */
   confirmedP50Ms: number | null;
   confirmedP99Ms: number | null;
   lag: Record<ConsumerGroup, number | null>;
@@ -29,7 +29,7 @@ export interface SampleInputs {
   t: number;
   report: LagReport | undefined;
   flow: OrderFlow | undefined;
-  /** Accept latency recorded since the previous sample. */
+  /** Accept latency recorded over the trailing window. */
   accept: CumulativeBuckets | undefined;
 }
 

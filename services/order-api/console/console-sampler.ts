@@ -1,7 +1,7 @@
 /**
  * One sampler per API process: every CONSOLE_SAMPLE_INTERVAL_MS it reads the monitor's lag report (cached, the same
- * one /monitor/lag and the gauges use), the order flow of the last period from the outbox, and this process's
- * accept-latency histogram, and keeps the result in a bounded ring buffer that browsers receive on connect. Samples
+ * one /monitor/lag and the gauges use), the order flow of the trailing window from the outbox, and this process's
+ * accept-latency histogram over the same window, and keeps the result in a bounded ring buffer that browsers receive on connect. Samples
  * never overlap (the next is scheduled when one ends) and the loop stops on close.
  */
 import type { LagReport } from "../../shared/monitoring/lag-report.ts";
@@ -25,17 +25,18 @@ export interface SamplerOptions {
   /** The audit table changes rarely: it is read once per this many samples. */
   auditEvery?: number;
   /**
-   * The order-flow window ends this long before the sample: an outbox row's created_at is its transaction's start,
-   * so a row of a transaction still open when the window closed would be missed.
+   * Rates and percentiles cover the trailing window of this length, recounted at every sample: an outbox row's
+   * created_at is its transaction's start, so a row that commits late (a busy database) is still counted by the
+   * next samples instead of falling between two windows. The charts show a moving average over it.
    */
-  settleMs?: number;
+  windowMs?: number;
   now?: () => number;
   onError?: (error: unknown, source: string) => void;
 }
 
 export type ConsoleEvent = { type: "sample"; sample: ConsoleSample } | { type: "audit"; audit: AuditSummary | null };
 
-const DEFAULT_SETTLE_MS = 2_000;
+const DEFAULT_WINDOW_MS = 10_000;
 
 export class ConsoleSampler {
   private readonly ring: RingBuffer<ConsoleSample>;
@@ -43,8 +44,8 @@ export class ConsoleSampler {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
-  private flowCursor: number | undefined;
-  private acceptSeen: CumulativeBuckets | undefined;
+  /** Recent cumulative accept-latency readings, oldest first, to difference against the one a window ago. */
+  private readonly acceptReadings: Array<{ t: number; buckets: CumulativeBuckets }> = [];
   private samples = 0;
   private audit: AuditSummary | null = null;
   private auditRead = false;
@@ -93,23 +94,29 @@ export class ConsoleSampler {
   /** Takes one sample now (the loop calls this; tests too), records it and tells the listeners. */
   async sampleOnce(): Promise<ConsoleSample> {
     const t = this.now();
-    const settle = this.options.settleMs ?? DEFAULT_SETTLE_MS;
-    const to = t - settle;
-    const from = this.flowCursor ?? to - this.options.intervalMs;
+    const windowMs = this.options.windowMs ?? Math.max(DEFAULT_WINDOW_MS, this.options.intervalMs);
     const [report, flow, accept] = await Promise.all([
       this.read("kafka+database", () => this.sources.lagReport()),
-      to > from ? this.read("order flow", () => this.sources.orderFlow(new Date(from), new Date(to))) : Promise.resolve(undefined),
+      this.read("order flow", () => this.sources.orderFlow(new Date(t - windowMs), new Date(t))),
       this.read("accept latency", () => this.sources.acceptBuckets()),
     ]);
-    if (flow !== undefined) this.flowCursor = to;
-    const acceptWindow = accept === undefined ? undefined : bucketDelta(this.acceptSeen, accept);
-    if (accept !== undefined) this.acceptSeen = accept;
+    const acceptWindow = accept === undefined ? undefined : this.acceptSince(t, windowMs, accept);
     const sample = buildSample({ t, report, flow, accept: acceptWindow });
     this.ring.push(sample);
     this.emit({ type: "sample", sample });
     if (this.samples % (this.options.auditEvery ?? 5) === 0) await this.refreshAudit();
     this.samples += 1;
     return sample;
+  }
+
+  /** What the histogram recorded over the trailing window (nothing known at the first reading). */
+  private acceptSince(t: number, windowMs: number, buckets: CumulativeBuckets): CumulativeBuckets {
+    // Keep the newest reading at or before the window's start as the base.
+    while (this.acceptReadings.length > 1 && t - this.acceptReadings[1]!.t >= windowMs) this.acceptReadings.shift();
+    const base = this.acceptReadings[0]?.buckets;
+    this.acceptReadings.push({ t, buckets });
+    // The first reading has no base: what it holds happened at any time since the process started.
+    return base === undefined ? { le: buckets.le, counts: buckets.counts.map(() => 0) } : bucketDelta(base, buckets);
   }
 
   private async refreshAudit(): Promise<void> {

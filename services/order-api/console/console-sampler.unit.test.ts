@@ -117,21 +117,25 @@ describe("console sampler", () => {
     };
   }
 
-  it("samples contiguous order-flow windows that end before the sample (settled), and accept latency since the last sample", async () => {
+  it("recounts the trailing window at every sample (a late commit still counts), and accept latency over the same window", async () => {
     let now = 100_000;
     const fake = fakeSources(() => now);
-    const sampler = new ConsoleSampler(fake.sources, { intervalMs: 2_000, historyMs: 10_000, settleMs: 1_000, now: () => now });
+    const sampler = new ConsoleSampler(fake.sources, { intervalMs: 2_000, historyMs: 60_000, windowMs: 4_000, now: () => now });
     fake.setAccept([10, 10, 10]);
-    await sampler.sampleOnce();
+    const first = await sampler.sampleOnce();
+    expect(first.acceptP99Ms).toBeNull(); // no base yet: those 10 happened at any time since start
     now += 2_000;
     fake.setAccept([10, 20, 20]);
     const second = await sampler.sampleOnce();
-    expect(fake.windows).toEqual([[97_000, 99_000], [99_000, 101_000]]);
-    // Only the 10 requests between the two readings count, all in (1, 10] ms.
+    expect(fake.windows).toEqual([[96_000, 100_000], [98_000, 102_000]]);
+    // The 10 requests since the first reading, all in (1, 10] ms.
     expect(second.acceptP99Ms).toBeCloseTo(9.91, 1);
     now += 2_000;
-    const idle = await sampler.sampleOnce();
-    expect(idle.acceptP99Ms).toBeNull();
+    fake.setAccept([10, 20, 20]);
+    expect((await sampler.sampleOnce()).acceptP99Ms).toBeCloseTo(9.91, 1); // still within 4 s of the first reading
+    now += 2_000;
+    expect((await sampler.sampleOnce()).acceptP99Ms).toBeNull(); // the window has slid past them
+    expect(second.placedPerSecond).toBe(2.5); // 10 placed over a 4 s window
   });
 
   it("keeps a bounded history of its window and pushes each sample and each new audit verdict to listeners", async () => {

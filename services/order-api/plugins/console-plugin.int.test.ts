@@ -12,7 +12,7 @@ import { ConsumerTestBench, waitUntil, type TestRunner } from "../../shared/cons
 import { orderPlaced } from "../../shared/consumer/test-support/event-factory.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { ConsoleSample } from "../console/console-sample.ts";
-import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../test-support/order-api-harness.ts";
 
 const MONITOR_TOKEN = "console-monitor-token-0123456789";
 const OPS_TOKEN = "console-ops-token-0123456789abcd";
@@ -85,6 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await cleanTestRows(prisma);
   await app?.close();
   await bench?.close();
   await prisma?.$disconnect();
@@ -118,6 +119,20 @@ describe("console event stream", () => {
     expect(later.samples.length).toBeGreaterThanOrEqual(history.samples.length + 3);
     expect(later.samples.map((s) => s.t)).toEqual([...later.samples.map((s) => s.t)].sort((a, b) => a - b));
     await again.cancel();
+  });
+
+  it("counts the orders this API places and their accept latency in the next samples", async () => {
+    const reader = new EventReader(await stream());
+    await reader.nextOf("history");
+    for (let i = 0; i < 5; i += 1) {
+      const response = await fetch(`${baseUrl}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(orderBody()) });
+      expect(response.status).toBe(201);
+    }
+    let seen: ConsoleSample | undefined;
+    for (let i = 0; i < 80 && !(seen && seen.placedPerSecond! > 0 && seen.acceptP99Ms !== null); i += 1) seen = (await reader.nextOf("sample")).data as ConsoleSample;
+    expect(seen?.placedPerSecond).toBeGreaterThan(0);
+    expect(seen?.acceptP99Ms).toBeGreaterThan(0);
+    await reader.cancel();
   });
 
   it("holds at most CONSOLE_MAX_STREAMS open: the next one gets 503", async () => {
