@@ -82,7 +82,8 @@ export class ConsoleSampler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    // The first sample after one period, not at once: the app's start is busy enough.
+    this.schedule(this.options.intervalMs);
   }
 
   stop(): void {
@@ -145,7 +146,10 @@ export class ConsoleSampler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const started = this.now();
-      void this.sampleOnce().finally(() => this.schedule(Math.max(0, this.options.intervalMs - (this.now() - started))));
+      // Each source's failure is already a gap; this catches a failure of the sampler itself (a malformed report).
+      void this.sampleOnce()
+        .catch((error: unknown) => this.options.onError?.(error, "sample"))
+        .finally(() => this.schedule(Math.max(0, this.options.intervalMs - (this.now() - started))));
     }, delayMs);
     this.timer.unref();
   }

@@ -173,6 +173,22 @@ describe("console sampler", () => {
     expect(errors).toEqual(["kafka+database"]);
   });
 
+  it("keeps running when a sample itself fails, reporting it", async () => {
+    const errors: string[] = [];
+    let calls = 0;
+    const malformed = async () => {
+      calls += 1;
+      return { groups: [], deadLetters: [], errors: [] } as unknown as LagReport; // no outbox: buildSample throws
+    };
+    const sampler = new ConsoleSampler({ lagReport: malformed, orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null }, { intervalMs: 5, historyMs: 60_000, onError: (_e, source) => errors.push(source) });
+    sampler.start();
+    const deadline = Date.now() + 5_000;
+    while (calls < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    sampler.stop();
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(errors.filter((source) => source === "sample").length).toBeGreaterThanOrEqual(2);
+  });
+
   it("runs on a timer until stopped, never two samples at once", async () => {
     let running = 0;
     let maxRunning = 0;
