@@ -151,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, { serviceId: SERVICE_NAME, checks: options.dependencyChecks ?? defaultChecks(config, prisma), checkTimeoutMs: READINESS_CHECK_TIMEOUT_MS, isClosing });
   const monitor = options.monitor ?? createMonitorService(config, prisma);
+  app.addHook("onClose", async () => monitor.close?.());
   registerObservability(app, { config, registry, monitor });
   await app.register(consolePlugin, { config, prisma, registry, monitor });
   registerAsyncApi(app, config);
