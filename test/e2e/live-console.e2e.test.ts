@@ -66,13 +66,14 @@ describe("live console under load", () => {
       if (error.code === 1 && error.stdout) return { stdout: error.stdout }; // violations: still a recorded verdict
       throw error;
     });
-    const verdict = JSON.parse(audit.stdout) as { ok: boolean; violations: number; finishedAt: string };
+    const verdict = JSON.parse(audit.stdout) as { ok: boolean; violations: number; startedAt: string };
 
     browser = await launchHeadlessChromium();
     page = await browser.context.newPage();
     await page.goto(`${pipeline.baseUrl}/#token=${MONITOR_TOKEN}&ops=${OPS_TOKEN}`, { timeout: 30_000 });
     await page.locator("#console-status.ok").waitFor({ timeout: 30_000 });
-    await page.locator("#audit #audit-verdict").waitFor({ timeout: 30_000 });
+    // This run's verdict (the database may hold older ones): the console reads audit_runs every few samples.
+    await page.locator(`#audit[data-started-at="${verdict.startedAt}"] #audit-verdict`).waitFor({ timeout: 30_000 });
     expect(await page.locator("#audit").getAttribute("data-verdict")).toBe(verdict.ok ? "passed" : "failed");
     expect(await page.locator("#audit-verdict").textContent()).toBe(verdict.ok ? "PASSED" : `FAILED: ${verdict.violations} violations`);
     expect(await page.locator("#audit-age").textContent()).toMatch(/finished \d+ s ago/);

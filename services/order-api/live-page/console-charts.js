@@ -132,6 +132,7 @@
     box.dataset.verdict = audit.ok ? "passed" : "failed";
     box.dataset.auditId = audit.id;
     box.dataset.finishedAt = audit.finishedAt;
+    box.dataset.startedAt = audit.startedAt;
   }
 
   function onEvent(event, data) {
