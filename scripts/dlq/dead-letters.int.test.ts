@@ -5,7 +5,7 @@ import { PermanentError, type ConsumerDefinition } from "../../services/shared/c
 import { DLQ_HEADERS } from "../../services/shared/consumer/dead-letter.ts";
 import { ConsumerTestBench, waitUntil } from "../../services/shared/consumer/test-support/consumer-test-kit.ts";
 import { orderPlaced } from "../../services/shared/consumer/test-support/event-factory.ts";
-import { readTopic, replayDeadLetters, selectLetters } from "./dead-letters.ts";
+import { readDeadLetters, replayDeadLetters, selectLetters } from "../../services/shared/consumer/dead-letter-topics.ts";
 
 const run = promisify(execFile);
 let bench: ConsumerTestBench;
@@ -39,7 +39,7 @@ describe("npm run dlq", () => {
     await bench.publishMany("OrderPlaced", [first, second]);
     await runner.waitForOutcomes(2, 30_000);
     const dlqTopic = bench.topic("dlq.dlq-script-test");
-    const letters = await readTopic(bench.clients.kafka, dlqTopic);
+    const { letters } = await readDeadLetters(bench.clients.kafka, dlqTopic);
     expect(letters).toHaveLength(2);
     expect(letters[0]!.headers).toMatchObject({ [DLQ_HEADERS.errorCode]: "UNKNOWN_CUSTOMER", [DLQ_HEADERS.originalTopic]: bench.topic("orders"), "event-type": "OrderPlaced" });
 

@@ -49,6 +49,7 @@ const REAL_SECRETS = {
   PAYMENT_WEBHOOK_SECRET: "a-real-webhook-secret-0123456789abcdef",
   MONITOR_TOKEN: "a-real-monitor-token-0123456789abcdef",
   ORDERS_READ_TOKEN: "a-real-read-token-0123456789abcdef",
+  OPS_TOKEN: "a-real-ops-token-0123456789abcdef",
 };
 
 describe("secrets at start", () => {
@@ -57,10 +58,10 @@ describe("secrets at start", () => {
     ["a non-loopback API_HOST", { API_HOST: "0.0.0.0" }],
     ["NODE_ENV=production", { NODE_ENV: "production" }],
   ])("refuses to start with the development defaults under %s, naming each variable", async (_name, env) => {
-    const outcome = await startApi({ PAYMENT_WEBHOOK_SECRET: "", MONITOR_TOKEN: "", ORDERS_READ_TOKEN: "", ...env });
+    const outcome = await startApi({ PAYMENT_WEBHOOK_SECRET: "", MONITOR_TOKEN: "", ORDERS_READ_TOKEN: "", OPS_TOKEN: "", ...env });
     expect(outcome.listening).toBe(false);
     expect(outcome.exitCode).not.toBe(0);
-    for (const variable of ["PAYMENT_WEBHOOK_SECRET", "MONITOR_TOKEN", "ORDERS_READ_TOKEN"]) expect(outcome.output).toContain(variable);
+    for (const variable of ["PAYMENT_WEBHOOK_SECRET", "MONITOR_TOKEN", "ORDERS_READ_TOKEN", "OPS_TOKEN"]) expect(outcome.output).toContain(variable);
   }, START_BOUND_MS + 5_000);
 
   it("starts in production with real secrets", async () => {

@@ -55,7 +55,16 @@ async function timedPost(): Promise<{ status: number; retryAfter: string | null;
 
 describe("load shedding on a saturated pool", () => {
   it("answers every request with 201 or an immediate 503 + Retry-After, loses no accepted order, and recovers at once", async () => {
-    const answers = await Promise.all(Array.from({ length: BURST }, () => timedPost()));
+    const burst = Promise.all(Array.from({ length: BURST }, () => timedPost()));
+    // While it sheds, the operations routes that read the database are shed too, but the console's event stream
+    // (fed by the sampler, not by the request) still opens.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [lag, stream] = await Promise.all([fetch(`${baseUrl}/monitor/lag`), fetch(`${baseUrl}/monitor/console/stream`)]);
+    expect(lag.status).toBe(503);
+    expect(stream.status).toBe(200);
+    await stream.body?.cancel();
+    await lag.body?.cancel();
+    const answers = await burst;
 
     for (const answer of answers) {
       expect([201, 503]).toContain(answer.status);

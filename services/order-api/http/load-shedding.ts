@@ -12,8 +12,12 @@ import { OverloadedError } from "../../shared/errors/http-errors.ts";
 
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
-/** Routes that never touch the database: health, metrics, docs and the live page's files are never shed. */
-const NEVER_SHED = /^\/(livez|readyz|metrics|docs|live-page)(\/|$)|^\/$/;
+/**
+ * Routes that never touch the database are never shed: health, metrics, docs, the live page's files, and the
+ * console's event stream (its samples are read once per period by the sampler, whoever listens; an overload is
+ * when an operator needs it most).
+ */
+const NEVER_SHED = /^\/(livez|readyz|metrics|docs|live-page)(\/|$)|^\/$|^\/monitor\/console\/stream$/;
 /** Weight of the newest observation in the moving average of how long a request holds a connection. */
 const EWMA_WEIGHT = 0.05;
 const INITIAL_HOLD_MS = 5;

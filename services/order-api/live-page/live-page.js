@@ -3,9 +3,12 @@
 const POLL_MS = 2000;
 const $ = (id) => document.getElementById(id);
 
-// With MONITOR_TOKEN set, open the page as /#token=<token> (kept in sessionStorage, never sent in a URL).
-const tokenFromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (tokenFromHash) { sessionStorage.setItem("monitorToken", tokenFromHash); history.replaceState(null, "", location.pathname); }
+// With MONITOR_TOKEN set, open the page as /#token=<token> (kept in sessionStorage, never sent in a URL);
+// /#token=<MONITOR_TOKEN>&ops=<OPS_TOKEN> also fills the dead-letter browser's ops token.
+const hashParams = new URLSearchParams(location.hash.slice(1));
+if (hashParams.get("token")) sessionStorage.setItem("monitorToken", hashParams.get("token"));
+if (hashParams.get("ops")) sessionStorage.setItem("opsToken", hashParams.get("ops"));
+if (hashParams.get("token") || hashParams.get("ops")) history.replaceState(null, "", location.pathname);
 const token = sessionStorage.getItem("monitorToken");
 
 async function getJson(path) {

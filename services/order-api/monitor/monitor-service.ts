@@ -1,5 +1,6 @@
 import type { AppConfig } from "../../shared/config/config-schema.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
+import { keptAdmin } from "../../shared/kafka/kafka-admin.ts";
 import { createKafka, parseBrokers } from "../../shared/kafka/kafka-client.ts";
 import type { Kafka } from "../../shared/kafka/kafka-types.ts";
 import type { Registry } from "../../shared/metrics/metrics-registry.ts";
@@ -18,6 +19,8 @@ export interface MonitorService {
   recentOrders(): Promise<RecentOrders & { jaegerQueryUrl: string }>;
   /** Copies the latest report into the Prometheus gauges (called before each scrape). */
   refreshGauges(registry: Registry): Promise<void>;
+  /** Disconnects the kept Kafka admin client. */
+  close?(): Promise<void>;
 }
 
 /** The monitor's sources: its own quiet Kafka client (fast fail: 1 retry, short timeouts) and the API's Prisma. */
@@ -25,17 +28,20 @@ export function createMonitorService(config: MonitorConfig, prisma: PrismaClient
   const client =
     kafka ??
     createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `${config.KAFKA_CLIENT_ID}-monitor`, connectionTimeoutMs: 1_500, requestTimeoutMs: 3_000, retries: 1, logLevel: "nothing" });
+  // The console samples every period: one admin connection for all reports, not one per report.
+  const admin = keptAdmin(client);
   let cached: { at: number; report: Promise<LagReport> } | undefined;
 
   const lagReport = (options: { fresh?: boolean } = {}): Promise<LagReport> => {
     if (options.fresh !== true && cached !== undefined && Date.now() - cached.at < REPORT_CACHE_MS) return cached.report;
-    const report = buildLagReport({ kafka: client, prisma, config });
+    const report = buildLagReport({ kafka: client, admin, prisma, config });
     cached = { at: Date.now(), report };
     report.catch(() => (cached = undefined));
     return report;
   };
 
   return {
+    close: () => admin.close(),
     lagReport,
     recentOrders: async () => ({ ...(await readRecentOrders(prisma, RECENT_ORDERS)), jaegerQueryUrl: config.JAEGER_QUERY_URL }),
     refreshGauges: async (registry) => {

@@ -35,7 +35,8 @@ let limited: FastifyInstance;
 beforeAll(async () => {
   prisma = testPrisma();
   await prepareTestDatabase(prisma);
-  app = await testApp({ prisma, monitor: slowMonitor, config: testConfig({ ORDERS_READ_TOKEN: READ_TOKEN, MONITOR_TOKEN }) });
+  // The console's sampler reads the same monitor; a period longer than this file keeps it out of the call counts.
+  app = await testApp({ prisma, monitor: slowMonitor, config: testConfig({ ORDERS_READ_TOKEN: READ_TOKEN, MONITOR_TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: "60000" }) });
   limited = await testApp({ prisma, config: testConfig({ RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_MS: "60000" }) });
 });
 

@@ -57,6 +57,12 @@ export const configSchema = {
     ORDER_WAIT_POLL_INTERVAL_MS: { type: "integer", minimum: 10, maximum: 10000, default: 500 },
     MONITOR_TOKEN: { type: "string", default: "" },
     MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
+    OPS_TOKEN: { type: "string", default: "" },
+    CONSOLE_SAMPLE_INTERVAL_MS: { type: "integer", minimum: 250, maximum: 60000, default: 2000 },
+    CONSOLE_HISTORY_SECONDS: { type: "integer", minimum: 60, maximum: 86400, default: 900 },
+    CONSOLE_MAX_STREAMS: { type: "integer", minimum: 1, maximum: 1000, default: 20 },
+    CONSOLE_DLQ_MAX_LETTERS: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+    CONSOLE_DLQ_READ_TIMEOUT_MS: { type: "integer", minimum: 1000, maximum: 120000, default: 15000 },
     METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
     SAGA_PAYMENT_DEADLINE_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 900 },
@@ -133,6 +139,18 @@ export interface AppConfig {
   MONITOR_TOKEN: string;
   /** Orders PENDING longer than this are listed as stuck by /monitor/lag. */
   MONITOR_STUCK_AFTER_SECONDS: number;
+  /** Bearer token of operations that change something (replaying dead letters from the console); empty = open (development on loopback only). */
+  OPS_TOKEN: string;
+  /** The live console samples the pipeline (lag, backlog, order flow, accept latency) once per this period. */
+  CONSOLE_SAMPLE_INTERVAL_MS: number;
+  /** History the console keeps in memory and sends to a browser on connect. */
+  CONSOLE_HISTORY_SECONDS: number;
+  /** Most console event streams open at once; the next ones get 503. */
+  CONSOLE_MAX_STREAMS: number;
+  /** Newest dead letters per partition the console's browser reads. */
+  CONSOLE_DLQ_MAX_LETTERS: number;
+  /** Bound on one read of a dead-letter topic (joining a throw-away group included). */
+  CONSOLE_DLQ_READ_TIMEOUT_MS: number;
   /** /metrics listener of the processes without an HTTP server (relay, consumers). */
   METRICS_HOST: string;
   /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */

@@ -22,9 +22,22 @@ export type EventTopic = (typeof EVENT_TOPICS)[EventType];
 
 export const EVENT_TOPIC_NAMES: readonly EventTopic[] = ["orders", "inventory", "payments"];
 
+/** The pipeline's consumer groups (docs/design.md "Flow"), by logical name; TOPIC_PREFIX applies to their Kafka ids. */
+export const CONSUMER_GROUPS = ["inventory", "payment", "order-state", "notification"] as const;
+export type ConsumerGroup = (typeof CONSUMER_GROUPS)[number];
+
 /** One dead-letter topic per consumer group (poison messages of that group, error in headers). */
-export const DLQ_TOPICS = ["dlq.inventory", "dlq.payment", "dlq.order-state", "dlq.notification"] as const;
-export type DlqTopic = (typeof DLQ_TOPICS)[number];
+export type DlqTopic = `dlq.${ConsumerGroup}`;
+export const DLQ_TOPICS: readonly DlqTopic[] = CONSUMER_GROUPS.map((group) => deadLetterTopicOf(group));
+
+/** The logical dead-letter topic of a group. */
+export function deadLetterTopicOf(group: ConsumerGroup): DlqTopic {
+  return `dlq.${group}`;
+}
+
+export function isConsumerGroup(value: string): value is ConsumerGroup {
+  return (CONSUMER_GROUPS as readonly string[]).includes(value);
+}
 
 /** Every logical topic the system writes to: what the relay provisions at start. */
 export const ALL_LOGICAL_TOPICS: readonly string[] = [...EVENT_TOPIC_NAMES, ...DLQ_TOPICS];

@@ -75,6 +75,42 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
   }
 }
 
+/** Runs work with an admin client that stays connected between calls (see keptAdmin). */
+export interface AdminSession {
+  use<T>(work: (admin: Admin) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * One admin client connected on first use and kept for the next calls: a caller that reads the cluster every second
+ * or two (the console's sampler) would otherwise pay a connection and a metadata round per read. A call that fails
+ * drops the client (its connection may be what broke); the next call connects a new one.
+ */
+export function keptAdmin(kafka: Kafka): AdminSession {
+  let connected: Promise<Admin> | undefined;
+  const drop = async (): Promise<void> => {
+    const current = connected;
+    connected = undefined;
+    if (current) await (await current.catch(() => undefined))?.disconnect().catch(() => undefined);
+  };
+  return {
+    async use(work) {
+      connected ??= (async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        return admin;
+      })();
+      try {
+        return await work(await connected);
+      } catch (error) {
+        await drop();
+        throw error;
+      }
+    },
+    close: drop,
+  };
+}
+
 /**
  * Creates the topics that do not exist yet and refuses (TopicPartitionMismatchError) when an existing one has another
  * partition count than asked: it never adds partitions, which would re-hash keys. Then it waits (bounded) until every partition has a leader: right after creation Kafka 4 (KRaft) may

@@ -1,16 +1,16 @@
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
 import type { PrismaClient } from "../db/index.ts";
-import { DLQ_TOPICS } from "../events/topic-catalogue.ts";
+import { CONSUMER_GROUPS, DLQ_TOPICS } from "../events/topic-catalogue.ts";
 import { describeGroupLag, topicDepth, type GroupLag } from "../kafka/consumer-group-lag.ts";
-import { withAdmin } from "../kafka/kafka-admin.ts";
-import type { Kafka } from "../kafka/kafka-types.ts";
+import { withAdmin, type AdminSession } from "../kafka/kafka-admin.ts";
+import type { Admin, Kafka } from "../kafka/kafka-types.ts";
 import { readOutboxBacklog, readStuckOrders, type OutboxBacklog, type StuckOrders } from "./database-backlog.ts";
 import { withTimeout } from "../resilience/with-timeout.ts";
 import { MonitorTimeoutError } from "./monitor-timeout-error.ts";
 
-/** The pipeline's consumer groups (DESIGN.md "Flow"); each has a dead-letter topic dlq.<group>. */
-export const MONITORED_GROUPS = ["inventory", "payment", "order-state", "notification"] as const;
+/** The pipeline's consumer groups (the topic catalogue's); each has a dead-letter topic dlq.<group>. */
+export const MONITORED_GROUPS = CONSUMER_GROUPS;
 export type MonitoredGroup = (typeof MONITORED_GROUPS)[number];
 
 /** Kafka group id of a logical group: TOPIC_PREFIX applies, so a test run never joins the dev consumers' groups. */
@@ -39,6 +39,8 @@ export interface LagReportOptions {
   kafka: Kafka;
   prisma: PrismaClient;
   config: Pick<AppConfig, "TOPIC_PREFIX" | "MONITOR_STUCK_AFTER_SECONDS">;
+  /** A kept admin connection (a caller reporting every few seconds); a fresh one per report by default. */
+  admin?: AdminSession;
   /** Bound on each source; a report must come back even when Kafka hangs. */
   timeoutMs?: number;
   stuckLimit?: number;
@@ -51,7 +53,8 @@ function errorMessage(error: unknown): string {
 }
 
 async function readKafka(options: LagReportOptions): Promise<Pick<LagReport, "groups" | "deadLetters">> {
-  return withAdmin(options.kafka, async (admin) => {
+  const run = options.admin ? options.admin.use.bind(options.admin) : <T>(work: (admin: Admin) => Promise<T>) => withAdmin(options.kafka, work);
+  return run(async (admin) => {
     const groups: GroupReport[] = [];
     for (const group of MONITORED_GROUPS) groups.push({ group, ...(await describeGroupLag(admin, kafkaGroupId(options.config, group))) });
     const deadLetters = [];
