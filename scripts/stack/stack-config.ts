@@ -51,12 +51,13 @@ function portRange(name: string, first: number, count: number): number[] {
 }
 
 /**
- * KAFKA_CLUSTER_PORT and KAFKA_CLUSTER_CONTROLLER_PORT name the first of three consecutive ports each. Every port
- * must be distinct, and none may be the single broker's: the profile runs beside the single-node stack.
+ * KAFKA_CLUSTER_PORT and KAFKA_CLUSTER_CONTROLLER_PORT name the first of three consecutive ports each; by default
+ * they follow KAFKA_PORT (+10 and +20: 9102 and 9112 for 9092), so a clone that moved its single broker moves its
+ * cluster with it. Every port must be distinct, and none may be the single broker's: the profile runs beside it.
  */
-export function loadKafkaClusterConfig(env: NodeJS.ProcessEnv, singleNodePorts: readonly number[]): KafkaClusterConfig {
-  const brokerPorts = portRange("KAFKA_CLUSTER_PORT", intFromEnv(env, "KAFKA_CLUSTER_PORT", 9192), KAFKA_CLUSTER_SIZE);
-  const controllerPorts = portRange("KAFKA_CLUSTER_CONTROLLER_PORT", intFromEnv(env, "KAFKA_CLUSTER_CONTROLLER_PORT", 9292), KAFKA_CLUSTER_SIZE);
+export function loadKafkaClusterConfig(env: NodeJS.ProcessEnv, kafkaPort: number, singleNodePorts: readonly number[]): KafkaClusterConfig {
+  const brokerPorts = portRange("KAFKA_CLUSTER_PORT", intFromEnv(env, "KAFKA_CLUSTER_PORT", kafkaPort + 10), KAFKA_CLUSTER_SIZE);
+  const controllerPorts = portRange("KAFKA_CLUSTER_CONTROLLER_PORT", intFromEnv(env, "KAFKA_CLUSTER_CONTROLLER_PORT", kafkaPort + 20), KAFKA_CLUSTER_SIZE);
   const all = [...brokerPorts, ...controllerPorts];
   const clash = all.find((port, i) => all.indexOf(port) !== i || singleNodePorts.includes(port));
   if (clash !== undefined) {
@@ -80,7 +81,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     kafkaPort,
     kafkaControllerPort,
     kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
-    kafkaCluster: loadKafkaClusterConfig(env, [kafkaPort, kafkaControllerPort]),
+    kafkaCluster: loadKafkaClusterConfig(env, kafkaPort, [kafkaPort, kafkaControllerPort]),
     registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
     registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT", 9081),
     jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),
