@@ -43,7 +43,10 @@ let passed = false;
 
 beforeAll(async () => {
   database = await useIsolatedDatabase("kafka_cluster");
+  const clusterStartedAt = Date.now();
   cluster = await TestCluster.start();
+  figures.clusterStartMs = Date.now() - clusterStartedAt;
+  const pipelineStartedAt = Date.now();
   // TOPIC_REPLICATION_FACTOR empty = unset: the brokers' default.replication.factor decides, as in production.
   pipeline = await Pipeline.start({
     name: "kafka-cluster",
@@ -51,6 +54,7 @@ beforeAll(async () => {
     env: { KAFKA_BROKERS: cluster.brokers, TOPIC_REPLICATION_FACTOR: "", DATABASE_URL: database.url, DATABASE_CONNECT_TIMEOUT_MS: "10000" },
     readyTimeoutMs: 180_000,
   });
+  figures.pipelineStartMs = Date.now() - pipelineStartedAt;
   await createProducts(pipeline.prisma, [{ sku: SKU, priceMinor: 1_000, stock: 1_000_000 }]);
 });
 
@@ -158,6 +162,7 @@ describe("3-node KRaft cluster", () => {
     const [recovery, newControllerReportedMs] = await Promise.all([killAndRecover(controller, topics), newControllerAfter(controller, controllerKilledAt)]);
     figures.controllerKill = { ...recovery, newControllerReportedMs };
 
+    figures.brokerResidentMb = cluster.residentMb();
     const loadFigures: LoadFigures = await load.stop();
     figures.load = loadFigures;
     figures.loadSeconds = (Date.now() - loadStartedAt) / 1000;
@@ -196,7 +201,14 @@ describe("3-node KRaft cluster", () => {
       duplicateEffects: count(verdict, ["EVENT_DUPLICATED", "NOTIFICATION_DUPLICATED", "RESERVATION_MISMATCH", "STOCK_RESERVED_MISMATCH", "STOCK_NOT_CONSERVED"]),
       orderViolations: count(verdict, ["EVENT_OUT_OF_ORDER", "KEY_SPLIT_ACROSS_PARTITIONS"]),
       duplicateRecordsOnTopics: verdict.kafka.duplicateRecords,
-      audit: { ok: verdict.ok, violations: verdict.violations, notices: verdict.notices, orders: verdict.scope.orders, byStatus: verdict.scope.byStatus, failing: verdict.checks.filter((c) => c.severity === "violation" && c.count > 0) },
+      audit: {
+        ok: verdict.ok,
+        violations: verdict.violations,
+        notices: Object.fromEntries(verdict.checks.filter((c) => c.severity === "notice" && c.count > 0).map((c) => [c.code, c.count])),
+        orders: verdict.scope.orders,
+        byStatus: verdict.scope.byStatus,
+        failing: verdict.checks.filter((c) => c.severity === "violation" && c.count > 0),
+      },
     });
     console.info(`kafka-cluster chaos: ${JSON.stringify(figures)}`);
 

@@ -4,6 +4,7 @@
  * one node, restart it, find a partition's leader (Metadata) and the active controller (DescribeQuorum), and an
  * open-loop order load.
  */
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { kafkaClusterComponent, type KafkaClusterComponent } from "../../scripts/stack/components/kafka-cluster.ts";
@@ -178,6 +179,17 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await this.component.stop(this.ctx);
+  }
+
+  /** Resident memory of each running node in MB (Linux /proc), by node id. */
+  residentMb(): Record<number, number> {
+    const sizes: Record<number, number> = {};
+    for (const node of this.nodes) {
+      const pid = this.pidOf(node.nodeId);
+      const rss = pid === undefined ? undefined : /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (rss) sizes[node.nodeId] = Math.round(Number(rss[1]) / 1024);
+    }
+    return sizes;
   }
 
   async partitions(topics: string[]): Promise<PartitionState[]> {
