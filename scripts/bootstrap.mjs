@@ -76,7 +76,10 @@ async function ensureDependencies() {
 function artefactsNeeded(command, args) {
   if (command === "start" || command === "test") return CACHED_COMPONENTS;
   if (command !== "stack" || args[0] !== "up") return [];
-  return args.length > 1 ? CACHED_COMPONENTS.filter((name) => args.includes(name)) : CACHED_COMPONENTS;
+  // Component names, not options (`--profile kafka-cluster`); the cluster runs on the kafka jars.
+  const named = args.slice(1).filter((arg, i, all) => !arg.startsWith("-") && all[i - 1] !== "--profile");
+  const artefacts = named.map((name) => (name === "kafka-cluster" ? "kafka" : name));
+  return named.length > 0 ? CACHED_COMPONENTS.filter((name) => artefacts.includes(name)) : CACHED_COMPONENTS;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface StackConfig {
   kafkaPort: number;
   kafkaControllerPort: number;
   kafkaHeapMb: number;
+  /** The 3-node KRaft cluster of the kafka-cluster profile (docs/local-stack.md). */
+  kafkaCluster: KafkaClusterConfig;
   registryPort: number;
   /** Apicurio's Quarkus management interface cannot be disabled at run time: bind it to loopback on this port. */
   registryManagementPort: number;
@@ -18,6 +20,18 @@ export interface StackConfig {
   jaegerOtlpGrpcPort: number;
   jaegerOtlpHttpPort: number;
   jaegerGrpcQueryPort: number;
+}
+
+/** Nodes of the kafka-cluster profile: 3 is the fewest that keeps min.insync.replicas=2 writable with one node down. */
+export const KAFKA_CLUSTER_SIZE = 3;
+
+export interface KafkaClusterConfig {
+  /** Client (PLAINTEXT) port of node 1, 2, 3. */
+  brokerPorts: number[];
+  /** KRaft controller port of node 1, 2, 3. */
+  controllerPorts: number[];
+  /** Heap of each node: three JVMs share the machine with everything else. */
+  heapMb: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -30,15 +44,44 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value;
 }
 
+/** Consecutive ports from the first one, each a valid port. */
+function portRange(name: string, first: number, count: number): number[] {
+  if (first + count - 1 > 65535) throw new Error(`${name}=${first} leaves no room for ${count} consecutive ports (the last would be ${first + count - 1})`);
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+/**
+ * KAFKA_CLUSTER_PORT and KAFKA_CLUSTER_CONTROLLER_PORT name the first of three consecutive ports each; by default
+ * they follow KAFKA_PORT (+10 and +20: 9102 and 9112 for 9092), so a clone that moved its single broker moves its
+ * cluster with it. Every port must be distinct, and none may be the single broker's: the profile runs beside it.
+ */
+export function loadKafkaClusterConfig(env: NodeJS.ProcessEnv, kafkaPort: number, singleNodePorts: readonly number[]): KafkaClusterConfig {
+  const brokerPorts = portRange("KAFKA_CLUSTER_PORT", intFromEnv(env, "KAFKA_CLUSTER_PORT", kafkaPort + 10), KAFKA_CLUSTER_SIZE);
+  const controllerPorts = portRange("KAFKA_CLUSTER_CONTROLLER_PORT", intFromEnv(env, "KAFKA_CLUSTER_CONTROLLER_PORT", kafkaPort + 20), KAFKA_CLUSTER_SIZE);
+  const all = [...brokerPorts, ...controllerPorts];
+  const clash = all.find((port, i) => all.indexOf(port) !== i || singleNodePorts.includes(port));
+  if (clash !== undefined) {
+    throw new Error(
+      `KAFKA_CLUSTER_PORT (${brokerPorts.join(", ")}) and KAFKA_CLUSTER_CONTROLLER_PORT (${controllerPorts.join(", ")}) overlap each other or KAFKA_PORT/KAFKA_CONTROLLER_PORT (${singleNodePorts.join(", ")}) at port ${clash}`,
+    );
+  }
+  const heapMb = intFromEnv(env, "KAFKA_CLUSTER_HEAP_MB", 320);
+  if (heapMb < 128) throw new Error(`KAFKA_CLUSTER_HEAP_MB must be at least 128 (a broker does not start below), got ${heapMb}`);
+  return { brokerPorts, controllerPorts, heapMb };
+}
+
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const kafkaPort = intFromEnv(env, "KAFKA_PORT", 9092);
+  const kafkaControllerPort = intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093);
   return {
     host: "127.0.0.1",
     postgresPort: intFromEnv(env, "POSTGRES_PORT", 5432),
     postgresUser: env.POSTGRES_USER || "orderflow",
     postgresPassword: env.POSTGRES_PASSWORD || "orderflow",
-    kafkaPort: intFromEnv(env, "KAFKA_PORT", 9092),
-    kafkaControllerPort: intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093),
+    kafkaPort,
+    kafkaControllerPort,
     kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
+    kafkaCluster: loadKafkaClusterConfig(env, kafkaPort, [kafkaPort, kafkaControllerPort]),
     registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
     registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT", 9081),
     jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),

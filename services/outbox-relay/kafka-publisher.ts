@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { CodedError } from "../shared/errors/coded-error.ts";
-import { createProducer } from "../shared/kafka/kafka-client.ts";
-import type { IHeaders, Kafka, Producer, TopicMessages } from "../shared/kafka/kafka-types.ts";
+import { createProducer, partitionForKey } from "../shared/kafka/kafka-client.ts";
+import type { IHeaders, Kafka, Producer, RecordMetadata, TopicMessages } from "../shared/kafka/kafka-types.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../shared/events/event-headers.ts";
 import { contextFromTraceparent, currentTraceparent, type TraceHeaderValue } from "../shared/telemetry/trace-context.ts";
 import type { EncodedRow } from "./batch-plan.ts";
@@ -24,6 +24,8 @@ export class PublishError extends CodedError {
 export interface PublisherOptions {
   /** Full topic name of a logical topic (applies TOPIC_PREFIX). */
   topicName: (logical: string) => string;
+  /** Partitions of every topic (TOPIC_PARTITIONS; the relay refuses to start when a topic has another count). */
+  partitions: number;
   /** Broker-side wait for the in-sync replicas' acks. */
   ackTimeoutMs?: number;
 }
@@ -83,6 +85,18 @@ export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; va
 }
 
 /**
+ * The topic partitions of a batch that no acknowledgement covers. kafkajs 2.2.4 can resolve sendBatch without
+ * writing some messages: when one broker fails and another answers, its retry re-sends only to brokers that have
+ * not answered yet, so a partition whose leadership moved to a broker that already answered is never re-sent (a
+ * kill -9 of a partition leader lost an order that way; kafkajs PR 1798). Every partition must have its ack.
+ */
+export function unacknowledgedPartitions(batches: readonly TopicMessages[], acks: readonly RecordMetadata[], partitions: number): string[] {
+  const acked = new Set(acks.filter((ack) => ack.errorCode === 0).map((ack) => `${ack.topicName}/${ack.partition}`));
+  const sent = new Set(batches.flatMap(({ topic, messages }) => messages.map((m) => `${topic}/${partitionForKey(topic, String(m.key), partitions)}`)));
+  return [...sent].filter((partition) => !acked.has(partition)).sort();
+}
+
+/**
  * The relay's producer: idempotent, acks from all in-sync replicas, one request in flight per connection, so a retry
  * inside kafkajs can never overtake an earlier request and reorder a partition. After a failed send the producer is
  * replaced: a fresh producer id means no stale sequence numbers after an outage.
@@ -115,7 +129,9 @@ export class KafkaPublisher {
     try {
       const producer = await this.connected();
       const topicMessages = toTopicMessages(rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })), this.options.topicName);
-      await producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
+      const acks = await producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
+      const unacked = unacknowledgedPartitions(topicMessages, acks, this.options.partitions);
+      if (unacked.length > 0) throw new Error(`Kafka acknowledged no write to ${unacked.join(", ")}`);
       for (const { span } of spans) span.end();
     } catch (error) {
       for (const { span } of spans) {

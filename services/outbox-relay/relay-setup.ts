@@ -62,7 +62,7 @@ export async function assembleRelay(config: AppConfig, logger: Logger, overrides
         connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
         statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
       },
-      publisher: new KafkaPublisher(kafka, { topicName: (logical) => topicName(config, logical) }),
+      publisher: new KafkaPublisher(kafka, { topicName: (logical) => topicName(config, logical), partitions: config.TOPIC_PARTITIONS }),
       encode: createRowEncoder(registry, registered),
       metrics,
       logger,

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   services?: readonly PipelineService[];
   /** Instances per service (1 by default). */
   instances?: Partial<Record<PipelineService, number>>;
+  /** Bound on each service becoming ready (60 s by default; a fault test beside three brokers may need more). */
+  readyTimeoutMs?: number;
 }
 
 async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string | (() => string), everyMs = 100): Promise<T> {
@@ -59,6 +61,7 @@ async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: numb
 export class Pipeline {
   private readonly processes = new Map<PipelineService, ServiceProcess[]>();
   private started = 0;
+  private readyTimeoutMs = READY_TIMEOUT_MS;
   readonly kafka: Kafka;
   readonly prisma: PrismaClient;
 
@@ -92,6 +95,7 @@ export class Pipeline {
       ...options.env,
     };
     const pipeline = new Pipeline(options.name, loadConfig(env), env, path.join(repo, "test-artifacts", "e2e-logs", tag));
+    pipeline.readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
     try {
       const wanted = options.services ?? ALL_SERVICES;
       // The relay first: it creates every topic and registers the schemas the consumers decode with.
@@ -120,17 +124,17 @@ export class Pipeline {
     });
     this.processes.set(service, [...(this.processes.get(service) ?? []), ...fresh]);
     await Promise.all(fresh.map((p) => this.waitReady(service, p)));
-    if (service in CONSUMER_GROUPS) await this.waitForGroup(service as ConsumerService, this.instances(service).length, READY_TIMEOUT_MS);
+    if (service in CONSUMER_GROUPS) await this.waitForGroup(service as ConsumerService, this.instances(service).length, this.readyTimeoutMs);
     return fresh;
   }
 
   private async waitReady(service: PipelineService, process: ServiceProcess): Promise<void> {
     if (service === "order-api") {
-      await pollUntil(async () => (process.running ? ((await fetch(`${this.baseUrl}/livez`, { signal: AbortSignal.timeout(1000) })).ok || undefined) : Promise.reject(new Error(`${process.label} exited; see ${process.logPath}`))), READY_TIMEOUT_MS, `${process.label} to answer /livez`);
+      await pollUntil(async () => (process.running ? ((await fetch(`${this.baseUrl}/livez`, { signal: AbortSignal.timeout(1000) })).ok || undefined) : Promise.reject(new Error(`${process.label} exited; see ${process.logPath}`))), this.readyTimeoutMs, `${process.label} to answer /livez`);
       return;
     }
     const message = service === "outbox-relay" ? "outbox relay started" : `${service} running`;
-    await process.waitForLog((line) => line.msg === message, READY_TIMEOUT_MS, `"${message}"`);
+    await process.waitForLog((line) => line.msg === message, this.readyTimeoutMs, `"${message}"`);
   }
 
   async describeGroup(service: ConsumerService): Promise<GroupDescription | undefined> {

@@ -25,7 +25,9 @@ export const configSchema = {
     API_BODY_LIMIT_BYTES: { type: "integer", minimum: 1024, maximum: 10485760, default: 65536 },
     IDEMPOTENCY_KEY_TTL_SECONDS: { type: "integer", minimum: 60, maximum: 2592000, default: 86400 },
     SHUTDOWN_GRACE_MS: { type: "integer", minimum: 0, maximum: 120000, default: 10000 },
-    TOPIC_REPLICATION_FACTOR: { type: "integer", minimum: 1, maximum: 10, default: 1 },
+    // -1: the brokers' default.replication.factor (1 on the single node, 3 on the kafka-cluster profile), so
+    // pointing KAFKA_BROKERS at another cluster is all it takes.
+    TOPIC_REPLICATION_FACTOR: { type: "integer", minimum: -1, maximum: 10, not: { const: 0 }, default: -1 },
     RELAY_SHARDS: { type: "integer", minimum: 1, maximum: 1024, default: 16 },
     RELAY_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 10000, default: 500 },
     RELAY_POLL_INTERVAL_MS: { type: "integer", minimum: 5, maximum: 60000, default: 50 },
@@ -105,6 +107,7 @@ export interface AppConfig {
   API_BODY_LIMIT_BYTES: number;
   IDEMPOTENCY_KEY_TTL_SECONDS: number;
   SHUTDOWN_GRACE_MS: number;
+  /** Replicas of the topics the services create; -1 = the brokers' default.replication.factor. */
   TOPIC_REPLICATION_FACTOR: number;
   RELAY_SHARDS: number;
   RELAY_BATCH_SIZE: number;

@@ -29,6 +29,13 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/LOG_LEVEL/);
   });
 
+  it("leaves the replication factor to the brokers unless one is given, and refuses 0", () => {
+    expect(loadConfig({}).TOPIC_REPLICATION_FACTOR).toBe(-1);
+    expect(loadConfig({ TOPIC_REPLICATION_FACTOR: "3" }).TOPIC_REPLICATION_FACTOR).toBe(3);
+    expect(() => loadConfig({ TOPIC_REPLICATION_FACTOR: "0" })).toThrow(/TOPIC_REPLICATION_FACTOR/);
+    expect(() => loadConfig({ TOPIC_REPLICATION_FACTOR: "-2" })).toThrow(/TOPIC_REPLICATION_FACTOR/);
+  });
+
   it("prefixes topic names", () => {
     expect(topicName({ TOPIC_PREFIX: "test.run1." }, "orders")).toBe("test.run1.orders");
   });

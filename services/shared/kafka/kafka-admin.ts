@@ -3,7 +3,7 @@ import type { Admin, Kafka } from "kafkajs";
 import { CodedError, defineError } from "../errors/coded-error.ts";
 
 // kafkajs is CommonJS: runtime values come from its default export.
-const { AssignerProtocol } = kafkajs;
+const { AssignerProtocol, ConfigResourceTypes } = kafkajs;
 
 /** A topic as the application wants it to exist. */
 export interface TopicSpec {
@@ -178,6 +178,12 @@ async function refusePartitionMismatch(admin: Admin, specs: TopicSpec[]): Promis
 export async function describeCluster(admin: Admin): Promise<ClusterDescription> {
   const { clusterId, controller, brokers } = await admin.describeCluster();
   return { clusterId, controller, brokers: brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port })) };
+}
+
+/** The effective values of some configs of a topic (its own or inherited from the brokers), by name. */
+export async function describeTopicConfigs(admin: Admin, topic: string, names: string[]): Promise<Record<string, string>> {
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }] });
+  return Object.fromEntries((resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
 }
 
 /** Deletes the topics that exist among `topics` (deleting a missing topic is not an error here). */

@@ -82,6 +82,14 @@ export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Produ
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
 }
 
+const keyPartitioner = Partitioners.DefaultPartitioner();
+
+/** The partition createProducer's partitioner picks for a keyed message on a topic of `partitions` partitions. */
+export function partitionForKey(topic: string, key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [], isr: [] }));
+  return keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
+}
+
 /** "host:port" list from a comma-separated string such as KAFKA_BROKERS="127.0.0.1:9092,127.0.0.1:9192". */
 export function parseBrokers(list: string): string[] {
   return list
