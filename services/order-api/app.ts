@@ -19,6 +19,7 @@ import { createMonitorService, type MonitorService } from "./monitor/monitor-ser
 import { purgeExpiredIdempotencyKeys } from "./place-order/idempotency-store.ts";
 import type { PlaceOrderHooks } from "./place-order/place-order.ts";
 import { registerAsyncApi } from "./plugins/asyncapi-plugin.ts";
+import { flightRecorderPlugin } from "./plugins/flight-recorder-plugin.ts";
 import { registerObservability } from "./plugins/observability-plugin.ts";
 import { ordersPlugin } from "./plugins/orders-plugin.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -149,8 +150,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
 
   registerHealthRoutes(app, { serviceId: SERVICE_NAME, checks: options.dependencyChecks ?? defaultChecks(config, prisma), checkTimeoutMs: READINESS_CHECK_TIMEOUT_MS, isClosing });
-  registerObservability(app, { config, registry, monitor: options.monitor ?? createMonitorService(config, prisma) });
+  const monitor = options.monitor ?? createMonitorService(config, prisma);
+  registerObservability(app, { config, registry, monitor });
   registerAsyncApi(app, config);
+  await app.register(flightRecorderPlugin, { config, pool, monitor });
   await app.register(ordersPlugin, {
     config,
     pool,
