@@ -21,10 +21,10 @@ function renderHeader(t) {
   byId("waiting-for").textContent = t.waitingFor || "";
   byId("more-reasons").replaceChildren(...t.waitingReasons.slice(1).map((reason) => el("p", { className: "muted" }, reason)));
   const trace = t.trace.found ? `${t.trace.spanCount} spans from ${t.trace.services.length} services over ${fmtMs(t.trace.durationMs)}` : t.traceId ? "trace not in Jaeger (yet)" : "no trace";
-  byId("summary").replaceChildren(
+  byId("summary").replaceChildren(...[
     el("span", {}, "customer ", el("b", {}, t.customerId)), el("span", {}, "total ", el("b", {}, money(t.totalMinor, t.currency))),
     el("span", {}, "placed ", el("b", {}, at(t.createdAt))), el("span", {}, "last change ", el("b", {}, at(t.updatedAt))),
-    t.cancelReason ? el("span", {}, "cancelled: ", el("b", {}, t.cancelReason)) : null, el("span", {}, "trace: ", trace));
+    t.cancelReason ? el("span", {}, "cancelled: ", el("b", {}, t.cancelReason)) : null, el("span", {}, "trace: ", trace)].filter(Boolean));
 }
 
 function renderEvents(t) {
@@ -55,7 +55,7 @@ function renderEffects(t) {
 
 function renderSteps(t) {
   byId("steps").tBodies[0].replaceChildren(...t.steps.map((s) => el("tr", { dataset: { source: s.source, service: s.service } },
-    el("td", {}, `+${fmtMs(s.sinceOrderMs)}`), el("td", {}, at(s.at)), el("td", {}, s.source),
+    el("td", {}, `${s.sinceOrderMs < 0 ? "−" : "+"}${fmtMs(Math.abs(s.sinceOrderMs))}`), el("td", {}, at(s.at)), el("td", {}, s.source),
     el("td", {}, el("span", { className: "chip", style: { background: colourOf(s.service) } }, s.service)), el("td", {}, s.what))));
 }
 

@@ -201,7 +201,7 @@ function outcomeReasons(records: OrderRecords, now: Date): string[] {
   const payment = records.payment;
   if (payment?.status === "PENDING") {
     const deadline = records.deadline ? `; the saga cancels the order at its deadline ${iso(records.deadline.due_at)} if no callback comes` : "";
-    reasons.push(`The payment${payment.provider_payment_id ? ` ${payment.provider_payment_id}` : ""} is pending at the provider since ${seconds(now.getTime() - payment.created_at.getTime())} ago: it waits for the provider's callback${deadline}.`);
+    reasons.push(`The payment${payment.provider_payment_id ? ` ${payment.provider_payment_id}` : ""} has been pending at the provider for ${seconds(now.getTime() - payment.created_at.getTime())}: it waits for the provider's callback${deadline}.`);
   }
   const produced = new Set(records.outbox.map((row) => row.event_type));
   const stock = ["StockReserved", "StockRejected"].some((type) => produced.has(type));

@@ -114,7 +114,7 @@ describe("buildTimeline", () => {
     });
     rec.inbox.push({ consumer_group: "order-state", event_id: "00000000-0000-4000-8000-000000000002", processed_at: t(100) });
     expect(buildTimeline(inputs({ records: rec })).waitingFor).toBe(
-      `The payment sim_pay_1 is pending at the provider since 60 s ago: it waits for the provider's callback; the saga cancels the order at its deadline ${t(900_000).toISOString()} if no callback comes.`,
+      `The payment sim_pay_1 has been pending at the provider for 60 s: it waits for the provider's callback; the saga cancels the order at its deadline ${t(900_000).toISOString()} if no callback comes.`,
     );
   });
 });

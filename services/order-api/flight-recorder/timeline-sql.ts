@@ -125,7 +125,7 @@ async function readOutbox(db: SqlExecutor, order: OrderRow): Promise<OutboxTimel
       FROM outbox
      WHERE key = ${order.id}
        AND created_at BETWEEN ${order.created_at}::timestamptz - interval '5 seconds' AND ${until}::timestamptz + ${OUTBOX_SLACK}::interval
-     ORDER BY id`);
+     ORDER BY outbox.id`); // qualified: a bare "id" sorts by the text output column ("11" before "5")
 }
 
 /**
