@@ -15,6 +15,7 @@ function renderHeader(t) {
   byId("status").className = `pill status-${t.status}`;
   byId("trace-link").href = `/console/trace.html?order=${encodeURIComponent(t.orderId)}`;
   byId("json-link").href = `/orders/${encodeURIComponent(t.orderId)}/timeline`;
+  byId("jaeger-ui").replaceChildren(...(t.trace.jaegerUiUrl ? [" · ", el("a", { href: t.trace.jaegerUiUrl, target: "_blank", textContent: "Jaeger UI" })] : []));
   byId("updated").textContent = new Date().toLocaleTimeString();
   const waiting = byId("waiting");
   waiting.hidden = t.waitingFor === null;

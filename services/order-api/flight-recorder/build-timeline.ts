@@ -66,7 +66,7 @@ export interface OrderTimeline {
     tombstones: Array<{ group: string; reason: string; at: string }>;
   };
   steps: TimelineStep[];
-  trace: { found: boolean; spanCount: number; services: string[]; durationMs: number | null; error: string | null };
+  trace: { found: boolean; spanCount: number; services: string[]; durationMs: number | null; error: string | null; jaegerUiUrl: string | null };
   /** Sources that could not be read (Jaeger, Kafka); the rest is still true. */
   errors: Array<{ source: "jaeger" | "kafka"; message: string }>;
 }
@@ -77,6 +77,8 @@ export interface TimelineInputs {
   trace: TraceView | undefined;
   /** The consumer groups' committed offsets (logical group names); undefined when Kafka did not answer. */
   groups: GroupReport[] | undefined;
+  /** The trace in a full Jaeger UI, when one is configured (JAEGER_UI_URL). */
+  jaegerUiUrl: string | null;
   /** Full topic name of a logical one (TOPIC_PREFIX). */
   topicName: (logical: string) => string;
   errors: OrderTimeline["errors"];
@@ -253,7 +255,7 @@ export function buildTimeline(inputs: TimelineInputs): OrderTimeline {
       tombstones: records.tombstones.map((t) => ({ group: t.consumer_group, reason: t.reason, at: iso(t.at) })),
     },
     steps: sortedSteps(records, events, trace),
-    trace: { found: trace !== undefined, spanCount: trace?.spanCount ?? 0, services: trace?.services ?? [], durationMs: trace?.durationMs ?? null, error: inputs.errors.find((e) => e.source === "jaeger")?.message ?? null },
+    trace: { found: trace !== undefined, spanCount: trace?.spanCount ?? 0, services: trace?.services ?? [], durationMs: trace?.durationMs ?? null, error: inputs.errors.find((e) => e.source === "jaeger")?.message ?? null, jaegerUiUrl: inputs.jaegerUiUrl },
     errors: inputs.errors,
   };
 }

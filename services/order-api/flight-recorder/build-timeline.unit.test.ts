@@ -53,7 +53,7 @@ function group(name: string, committedOffset: number | null, members = 1): Group
 }
 
 function inputs(over: Partial<TimelineInputs> = {}): TimelineInputs {
-  return { records: records(), traceId: null, trace: undefined, groups: [], topicName: (logical) => `dev.${logical}`, errors: [], now: t(60_000), ...over };
+  return { records: records(), traceId: null, trace: undefined, jaegerUiUrl: null, groups: [], topicName: (logical) => `dev.${logical}`, errors: [], now: t(60_000), ...over };
 }
 
 describe("buildTimeline", () => {

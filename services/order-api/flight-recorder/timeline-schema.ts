@@ -69,7 +69,7 @@ export const orderTimelineSchema = object({
     tombstones: { type: "array", items: object({ group: str, reason: str, at: str }) },
   }),
   steps: { type: "array", items: stepSchema },
-  trace: object({ found: { type: "boolean" }, spanCount: { type: "integer" }, services: { type: "array", items: str }, durationMs: numOrNull, error: strOrNull }),
+  trace: object({ found: { type: "boolean" }, spanCount: { type: "integer" }, services: { type: "array", items: str }, durationMs: numOrNull, error: strOrNull, jaegerUiUrl: strOrNull }),
   errors: { type: "array", items: object({ source: str, message: str }) },
 });
 

@@ -63,6 +63,12 @@ async function readTrace(traces: TraceSource, traceId: string | null): Promise<{
   }
 }
 
+/** The trace in the configured full Jaeger UI, if any. */
+function jaegerUiLink(options: FlightRecorderOptions, traceId: string | null): string | null {
+  const base = options.config.JAEGER_UI_URL.replace(/\/+$/, "");
+  return base !== "" && traceId !== null ? `${base}/trace/${traceId}` : null;
+}
+
 async function timelineOf(options: FlightRecorderOptions, db: SqlExecutor, traces: TraceSource, orderId: string): Promise<OrderTimeline> {
   const records = await readOrderRecords(db, orderId, CONSUMER_GROUP_NAMES);
   if (records === undefined) throw new NotFoundError({ detail: `Order ${orderId} not found` });
@@ -81,14 +87,13 @@ async function timelineOf(options: FlightRecorderOptions, db: SqlExecutor, trace
       errors.push({ source: "kafka", message: message(lagError) });
     }
   }
-  return buildTimeline({ records, traceId, trace, groups, topicName: (logical) => topicName(options.config, logical), errors, now: new Date() });
+  return buildTimeline({ records, traceId, trace, jaegerUiUrl: jaegerUiLink(options, traceId), groups, topicName: (logical) => topicName(options.config, logical), errors, now: new Date() });
 }
 
 export async function flightRecorderPlugin(scope: FastifyInstance, options: FlightRecorderOptions): Promise<void> {
   const db = executorOf(options.pool);
   const traces = options.traces ?? jaegerTraceSource(options.config.JAEGER_QUERY_URL);
   const onRequest = requireBearer(options.config.MONITOR_TOKEN, "orderflow-monitor", "MONITOR_TOKEN");
-  const jaegerUiUrl = options.config.JAEGER_UI_URL.replace(/\/+$/, "") || null;
 
   scope.get<{ Params: { id: string } }>(
     "/orders/:id/timeline",
@@ -119,8 +124,7 @@ export async function flightRecorderPlugin(scope: FastifyInstance, options: Flig
       const orderId = request.params.id.toLowerCase();
       const { traceId } = await resolveTraceId(db, traces, orderId);
       const { trace, error } = await readTrace(traces, traceId);
-      const jaegerUi = jaegerUiUrl !== null && traceId !== null ? `${jaegerUiUrl}/trace/${traceId}` : null;
-      return reply.header("cache-control", "no-store").send({ orderId, traceId, jaegerUiUrl: jaegerUi, trace: trace ?? null, error });
+      return reply.header("cache-control", "no-store").send({ orderId, traceId, jaegerUiUrl: jaegerUiLink(options, traceId), trace: trace ?? null, error });
     },
   );
 

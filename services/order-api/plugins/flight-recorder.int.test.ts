@@ -88,5 +88,8 @@ describe("order flight recorder routes", () => {
     const answer = (await app.inject({ method: "GET", url: `/orders/${orderId}/trace`, headers: auth })).json<{ traceId: string; jaegerUiUrl: string; trace: unknown; error: string | null }>();
     // The test stack's Jaeger has no such trace: the answer says so instead of failing.
     expect(answer).toEqual({ orderId, traceId, jaegerUiUrl: `http://jaeger-ui.example:16686/trace/${traceId}`, trace: null, error: null });
+    const timeline = (await app.inject({ method: "GET", url: `/orders/${orderId}/timeline`, headers: auth })).json<OrderTimeline>();
+    expect(timeline.traceId).toBe(traceId);
+    expect(timeline.trace).toEqual({ found: false, spanCount: 0, services: [], durationMs: null, error: null, jaegerUiUrl: answer.jaegerUiUrl });
   });
 });
