@@ -20,6 +20,7 @@ import { purgeExpiredIdempotencyKeys } from "./place-order/idempotency-store.ts"
 import type { PlaceOrderHooks } from "./place-order/place-order.ts";
 import { registerAsyncApi } from "./plugins/asyncapi-plugin.ts";
 import { consolePlugin } from "./plugins/console-plugin.ts";
+import { flightRecorderPlugin } from "./plugins/flight-recorder-plugin.ts";
 import { registerObservability } from "./plugins/observability-plugin.ts";
 import { ordersPlugin } from "./plugins/orders-plugin.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -155,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerObservability(app, { config, registry, monitor });
   await app.register(consolePlugin, { config, prisma, registry, monitor });
   registerAsyncApi(app, config);
+  await app.register(flightRecorderPlugin, { config, pool, monitor });
   await app.register(ordersPlugin, {
     config,
     pool,

@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { CodedError } from "../shared/errors/coded-error.ts";
 import { createProducer, partitionForKey } from "../shared/kafka/kafka-client.ts";
-import type { IHeaders, Kafka, Producer, RecordMetadata, TopicMessages } from "../shared/kafka/kafka-types.ts";
+import type { IHeaders, Kafka, Message, Producer, RecordMetadata, TopicMessages } from "../shared/kafka/kafka-types.ts";
+import { placeRecords, recordingPartitioner, type RecordPlacement } from "../shared/kafka/record-placement.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../shared/events/event-headers.ts";
 import { contextFromTraceparent, currentTraceparent, type TraceHeaderValue } from "../shared/telemetry/trace-context.ts";
 import type { EncodedRow } from "./batch-plan.ts";
@@ -69,9 +70,13 @@ function startPublishSpan(row: EncodedRow["row"], topic: string): { span: Span; 
   return { span, headers };
 }
 
-/** Groups rows into kafkajs topic batches, keeping each topic's rows in claim (id) order. */
-export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; value: Buffer; headers: IHeaders }>, topicName: (logical: string) => string): TopicMessages[] {
+/**
+ * Groups rows into kafkajs topic batches, keeping each topic's rows in claim (id) order. `messages[i]` is the message
+ * of `rows[i]` (to find where it landed).
+ */
+export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; value: Buffer; headers: IHeaders }>, topicName: (logical: string) => string): { batches: TopicMessages[]; messages: Message[] } {
   const byTopic = new Map<string, TopicMessages>();
+  const messages: Message[] = [];
   for (const { row, value, headers } of rows) {
     const topic = topicName(row.topic);
     let batch = byTopic.get(topic);
@@ -79,9 +84,11 @@ export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; va
       batch = { topic, messages: [] };
       byTopic.set(topic, batch);
     }
-    batch.messages.push({ key: row.key, value, headers });
+    const message = { key: row.key, value, headers };
+    batch.messages.push(message);
+    messages.push(message);
   }
-  return [...byTopic.values()];
+  return { batches: [...byTopic.values()], messages };
 }
 
 /**
@@ -103,6 +110,8 @@ export function unacknowledgedPartitions(batches: readonly TopicMessages[], acks
  */
 export class KafkaPublisher {
   private producer: Producer | undefined;
+  /** Remembers the partition of each message sent, so each row's offset can be stored with its mark. */
+  private readonly partitions = recordingPartitioner();
 
   constructor(
     private readonly kafka: Kafka,
@@ -111,7 +120,7 @@ export class KafkaPublisher {
 
   private async connected(): Promise<Producer> {
     if (this.producer !== undefined) return this.producer;
-    const producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: this.partitions.createPartitioner });
     try {
       await producer.connect();
     } catch (error) {
@@ -122,17 +131,27 @@ export class KafkaPublisher {
     return producer;
   }
 
-  /** Resolves once every row is acked (acks=-1); rejects with PublishError otherwise (then nothing counts as sent). */
-  async send(rows: readonly EncodedRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Resolves once every row is acked (acks=-1), with where each row landed (undefined where the broker's answer did
+   * not say); rejects with PublishError otherwise (then nothing counts as sent).
+   */
+  async send(rows: readonly EncodedRow[]): Promise<Array<RecordPlacement | undefined>> {
+    if (rows.length === 0) return [];
     const spans = rows.map(({ row }) => startPublishSpan(row, this.options.topicName(row.topic)));
     try {
       const producer = await this.connected();
-      const topicMessages = toTopicMessages(rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })), this.options.topicName);
-      const acks = await producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
-      const unacked = unacknowledgedPartitions(topicMessages, acks, this.options.partitions);
+      const { batches, messages } = toTopicMessages(rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })), this.options.topicName);
+      const metadata = await producer.sendBatch({ topicMessages: batches, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
+      const unacked = unacknowledgedPartitions(batches, metadata, this.options.partitions);
       if (unacked.length > 0) throw new Error(`Kafka acknowledged no write to ${unacked.join(", ")}`);
-      for (const { span } of spans) span.end();
+      const placed = placeRecords(batches, metadata, (message) => this.partitions.partitionOf(message));
+      const placements = messages.map((message) => placed.get(message));
+      spans.forEach(({ span }, i) => {
+        const placement = placements[i];
+        if (placement !== undefined) span.setAttributes({ "messaging.destination.partition.id": String(placement.partition), "messaging.kafka.message.offset": Number(placement.offset) });
+        span.end();
+      });
+      return placements;
     } catch (error) {
       for (const { span } of spans) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });

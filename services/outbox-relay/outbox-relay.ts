@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
+import type { RecordPlacement } from "../shared/kafka/record-placement.ts";
 import type { Logger } from "../shared/logging/create-logger.ts";
 import { backoffDelay, sleep, type BackoffPolicy, DEFAULT_BACKOFF } from "../shared/resilience/backoff.ts";
 import { AdaptivePoll } from "./adaptive-poll.ts";
@@ -176,15 +177,16 @@ export class OutboxRelay {
         const blocked = [...current.plan.failures.map(({ row }) => row.key), ...current.plan.heldBack.map((row) => row.key)];
         const next = full ? this.prepare(inFlight, blocked) : undefined;
         next?.catch(() => undefined); // awaited below; only keeps a failure from counting as unhandled meanwhile
+        let placements: Array<RecordPlacement | undefined>;
         try {
-          await this.send(current);
+          placements = await this.send(current);
           await marking?.done;
         } catch (error) {
           await next?.catch(() => undefined);
           throw error;
         }
         const ids = current.plan.send.map(({ row }) => row.id);
-        marking = { ids, done: sql.markPublished(this.db(), ids) };
+        marking = { ids, done: sql.markPublished(this.db(), ids, placements) };
         marking.done.catch(() => undefined);
         if (next === undefined) return { claimed: current.rows.length, sent: current.plan.send.length };
         current = await next;
@@ -224,10 +226,11 @@ export class OutboxRelay {
     return keys;
   }
 
-  private async send(batch: PreparedBatch): Promise<void> {
-    await this.deps.publisher.send(batch.plan.send);
+  private async send(batch: PreparedBatch): Promise<Array<RecordPlacement | undefined>> {
+    const placements = await this.deps.publisher.send(batch.plan.send);
     this.deps.metrics.recordAcked(batch.plan.send.map(({ row }) => row.createdAt));
     for (const { row } of batch.plan.send) this.heldKeys.delete(row.key);
+    return placements;
   }
 
   private db(): pg.Pool {

@@ -54,8 +54,28 @@ describe("outbox relay", () => {
     // Telemetry is off in tests: the stored traceparent passes through (with the SDK on it is the publish span's).
     expect(record.headers.traceparent?.split("-")[1]).toBe("0af7651916cd43dd8448eb211c80319c");
 
-    const { rows } = await pool.query<{ published_at: Date | null }>("SELECT published_at FROM outbox WHERE event_id = $1", [eventId]);
+    // The mark stores where Kafka put the record: the partition and offset the consumer read it at.
+    const { rows } = await pool.query<{ published_at: Date | null; kafka_partition: number | null; kafka_offset: string | null }>(
+      "SELECT published_at, kafka_partition, kafka_offset::text FROM outbox WHERE event_id = $1",
+      [eventId],
+    );
     expect(rows[0]?.published_at).toBeInstanceOf(Date);
+    expect({ partition: rows[0]?.kafka_partition, offset: rows[0]?.kafka_offset }).toEqual({ partition: record.partition, offset: String(record.offset) });
+  });
+
+  it("stores each row's own offset when one batch puts several rows of one key on a partition", async () => {
+    const events = makeEvents(3, 4);
+    keys.push(...new Set(events.map((event) => event.key)));
+    await insertOutbox(pool, events);
+    const ids = new Set(events.map((event) => event.eventId));
+    await collector.waitFor((records) => records.filter((r) => ids.has(r.eventId)).length >= events.length, 30_000, "every record of the batch");
+    const { rows } = await pool.query<{ event_id: string; kafka_partition: number | null; kafka_offset: string | null }>(
+      "SELECT event_id::text, kafka_partition, kafka_offset::text FROM outbox WHERE event_id = ANY($1::uuid[])",
+      [[...ids]],
+    );
+    const stored = Object.fromEntries(rows.map((row) => [row.event_id, `${row.kafka_partition}@${row.kafka_offset}`]));
+    const consumed = Object.fromEntries(collector.records.filter((r) => ids.has(r.eventId)).map((r) => [r.eventId, `${r.partition}@${r.offset}`]));
+    expect(stored).toEqual(consumed);
   });
 
   it("marks an unencodable row failed after bounded attempts; it holds back only its own order", async () => {

@@ -230,15 +230,21 @@ export async function claimBatch(db: Queryable, shardCount: number, shards: read
 
 /**
  * One timestamp for the whole mark (statement_timestamp, not clock_timestamp, which differs row by row in heap
- * order): a key's rows then read back in publish order by (published_at, id).
+ * order): a key's rows then read back in publish order by (published_at, id). Each row also gets the partition and
+ * offset Kafka gave it (placements[i] for ids[i]; -1 travels as "unknown" and stores NULL), for the order timeline.
+ * Three comma-separated texts rather than arrays: the same cheap encoding as the claim's excluded ids.
  */
-export async function markPublished(session: Queryable, ids: readonly string[]): Promise<void> {
+export async function markPublished(session: Queryable, ids: readonly string[], placements: ReadonlyArray<{ partition: number; offset: string } | undefined> = []): Promise<void> {
   if (ids.length === 0) return;
   await run(
     session,
     "mark published",
-    "UPDATE outbox SET published_at = statement_timestamp(), attempts = attempts + 1 WHERE id = ANY(string_to_array($1::text, ',')::bigint[])",
-    [ids.join(",")],
+    `UPDATE outbox o SET published_at = statement_timestamp(), attempts = o.attempts + 1,
+            kafka_partition = nullif(m.partition, -1), kafka_offset = nullif(m.kafka_offset, -1)
+       FROM unnest(string_to_array($1::text, ',')::bigint[], string_to_array($2::text, ',')::int[], string_to_array($3::text, ',')::bigint[])
+            AS m(id, partition, kafka_offset)
+      WHERE o.id = m.id`,
+    [ids.join(","), ids.map((_, i) => placements[i]?.partition ?? -1).join(","), ids.map((_, i) => placements[i]?.offset ?? "-1").join(",")],
   );
 }
 

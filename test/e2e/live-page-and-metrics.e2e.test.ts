@@ -51,7 +51,11 @@ describe("live page and /metrics on the running pipeline", () => {
     await row.locator("td.status-CONFIRMED").waitFor({ timeout: 20_000 });
     expect(await row.locator("td").nth(2).textContent()).toBe("84.00 EUR");
     const links = await row.locator("a").evaluateAll((anchors) => anchors.map((a) => (a as unknown as { href: string }).href));
-    expect(links).toEqual([`${pipeline.config.JAEGER_QUERY_URL}/trace/${traceId}`, `${pipeline.config.JAEGER_QUERY_URL}/api/traces/${traceId}`]);
+    expect(links).toEqual([
+      `${pipeline.baseUrl}/console/trace.html?order=${orderId}`,
+      `${pipeline.baseUrl}/console/flight-recorder.html?order=${orderId}`,
+      `${pipeline.config.JAEGER_QUERY_URL}/api/traces/${traceId}`,
+    ]);
     expect(Number(await page.locator("#placed").textContent())).toBeGreaterThanOrEqual(1);
     await page.locator("#groups h2", { hasText: "notification" }).waitFor({ timeout: 10_000 });
 

@@ -26,7 +26,9 @@ export type ConsumerService = keyof typeof CONSUMER_GROUPS;
 export type PipelineService = "order-api" | "outbox-relay" | ConsumerService;
 export const ALL_SERVICES: readonly PipelineService[] = ["order-api", "outbox-relay", "inventory", "payment", "order-state", "notification"];
 
-const READY_TIMEOUT_MS = 60_000;
+// Six processes start at once, each loading the OpenTelemetry SDK; on a 2-core machine shared by other stacks
+// (load average 20-30) the API took more than 60 s to listen in 3 of 5 runs of one file.
+const READY_TIMEOUT_MS = 150_000;
 const STOP_GRACE_MS = 15_000;
 const HTTP_TIMEOUT_MS = 40_000;
 

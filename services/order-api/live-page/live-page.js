@@ -10,6 +10,8 @@ if (hashParams.get("token")) sessionStorage.setItem("monitorToken", hashParams.g
 if (hashParams.get("ops")) sessionStorage.setItem("opsToken", hashParams.get("ops"));
 if (hashParams.get("token") || hashParams.get("ops")) history.replaceState(null, "", location.pathname);
 const token = sessionStorage.getItem("monitorToken");
+// A new tab does not inherit sessionStorage: the trace and flight recorder links carry the token in their hash.
+const tokenHash = token ? `#token=${encodeURIComponent(token)}` : "";
 
 async function getJson(path) {
   const controller = new AbortController();
@@ -42,7 +44,8 @@ function renderOrders(recent) {
   $("cancelled").textContent = recent.cancelledLastMinute;
   const rows = recent.orders.map((order) => {
     const trace = order.traceId
-      ? el("td", {}, el("a", { href: `${recent.jaegerQueryUrl}/trace/${order.traceId}`, target: "_blank", textContent: "Jaeger" }), " · ",
+      ? el("td", {}, el("a", { href: `/console/trace.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "trace" }), " · ",
+          el("a", { href: `/console/flight-recorder.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "flight recorder" }), " · ",
           el("a", { href: `${recent.jaegerQueryUrl}/api/traces/${order.traceId}`, target: "_blank", textContent: "JSON" }), " ", el("code", { textContent: order.traceId.slice(0, 8) }))
       : el("td", { className: "muted" }, "no trace");
     return el("tr", { dataset: { orderId: order.orderId } },

@@ -20,6 +20,7 @@ export const configSchema = {
     OTEL_EXPORTER_OTLP_ENDPOINT: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:4317" },
     TRACE_DB_STATEMENTS: { type: "boolean", default: false },
     JAEGER_QUERY_URL: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:16686" },
+    JAEGER_UI_URL: { type: "string", pattern: "^(https?://.*)?$", default: "" },
     API_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
     API_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 3000 },
     API_BODY_LIMIT_BYTES: { type: "integer", minimum: 1024, maximum: 10485760, default: 65536 },
@@ -102,6 +103,8 @@ export interface AppConfig {
   OTEL_EXPORTER_OTLP_ENDPOINT: string;
   TRACE_DB_STATEMENTS: boolean;
   JAEGER_QUERY_URL: string;
+  /** A full Jaeger UI (e.g. docker-compose's jaegertracing/jaeger image); empty: only our own trace view. */
+  JAEGER_UI_URL: string;
   API_HOST: string;
   API_PORT: number;
   API_BODY_LIMIT_BYTES: number;

@@ -33,6 +33,10 @@ const SCHEDULE_DELAY_MS = 500;
 /** Probes, scrapes and the live page's polling run every few seconds; as traces they would drown the orders. */
 const UNTRACED_PATHS = new Set(["/livez", "/readyz", "/metrics", "/", "/monitor/lag", "/monitor/recent-orders", "/live-page/live-page.js", "/live-page/live-page.css"]);
 
+/** The operator pages' own reads (they poll while an order moves): tracing them would add traces to the trace view. */
+const UNTRACED_PATTERN = /^\/(console\/|orders\/[^/]+\/(timeline|trace)$)/;
+const isUntraced = (path: string): boolean => UNTRACED_PATHS.has(path) || UNTRACED_PATTERN.test(path);
+
 let esmHookRegistered = false;
 
 /**
@@ -52,14 +56,14 @@ function instanceId(): string {
 function instrumentations(env: NodeJS.ProcessEnv): Instrumentation[] {
   const hooks: Instrumentation[] = [
     new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
+      ignoreIncomingRequestHook: (request) => isUntraced((request.url ?? "").split("?")[0] ?? ""),
     }),
     // Fastify's own spans (request, hooks, handler) with http.route, and the server span gets "POST /orders".
     new FastifyOtelInstrumentation({
       registerOnInitialization: true,
       // Request and handler spans only: a span per lifecycle hook would be most of the trace and say little.
       instrumentHooks: false,
-      ignorePaths: (route: { url: string }) => UNTRACED_PATHS.has(route.url) || route.url.startsWith("/monitor") || route.url.startsWith("/live"),
+      ignorePaths: (route: { url: string }) => isUntraced(route.url) || route.url.startsWith("/monitor") || route.url.startsWith("/live") || route.url.startsWith("/console") || /^\/orders\/:id\/(timeline|trace)$/.test(route.url),
     }) as unknown as Instrumentation,
     // No KafkaJsInstrumentation: its producer patch starts a "send" span under the *active* context and overwrites
     // the traceparent header with it, so every relayed event would start a new trace (the relay sends rows of many
