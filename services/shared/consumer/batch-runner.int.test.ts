@@ -228,6 +228,50 @@ describe("consumer runner, batch path", () => {
   });
 });
 
+describe("consumer runner, runs of several partitions in one transaction", () => {
+  it("shares transactions across partitions; a poison record and a database error mid-batch cost only their own runs", async () => {
+    const name = group();
+    const keys = Array.from({ length: 8 }, () => oneKey(5));
+    const events = keys.flat();
+    const poison = keys[3]![2]!.event_id;
+    const failing = keys[5]![1]!.event_id;
+    let failed = 0;
+    const definition: ConsumerDefinition = {
+      group: name,
+      topics: ["orders"],
+      handlers: {
+        OrderPlaced: async (event, ctx) => {
+          if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
+          await recordEffect(event, ctx, name);
+          if (event.eventId === failing && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
+        },
+      },
+    };
+    const dlq = await bench.dlqCollector(name);
+    // Published before the runner starts: its first fetch holds a run for every partition at once.
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner(definition, { overrides: { partitionsConcurrency: 6, lingerMs: 50 } });
+    const good = events.filter((e) => e.event_id !== poison);
+    await runner.waitForEvents(good.map((e) => e.event_id), 60_000); // a dead-lettered outcome carries no event id
+    await dlq.waitFor((records) => records.length >= 1, 10_000, "the poison record's dead letter");
+    expect(failed).toBeGreaterThanOrEqual(1);
+    const effects = await effectsOf(name);
+    expect(effects).toHaveLength(good.length); // none lost, none twice
+    for (const key of keys) {
+      const expected = key.filter((e) => e.event_id !== poison).map((e) => e.event_id);
+      expect(effects.filter((e) => expected.includes(e.eventId)).map((e) => e.eventId)).toEqual(expected); // per key, in offset order
+    }
+    const partitionOf = new Map(runner.outcomes.map((o) => [o.eventId, o.partition]));
+    const partitionsByTx = new Map<string, Set<number>>();
+    for (const effect of effects) partitionsByTx.set(effect.txid, (partitionsByTx.get(effect.txid) ?? new Set()).add(partitionOf.get(effect.eventId)!));
+    // At least one transaction held the runs of several partitions.
+    expect(Math.max(...[...partitionsByTx.values()].map((partitions) => partitions.size))).toBeGreaterThan(1);
+    expect(runner.outcomes.filter((o) => o.outcome === "dead-lettered")).toHaveLength(1);
+    expect(dlq.records).toHaveLength(1);
+    await dlq.stop();
+  });
+});
+
 describe("consumer runner, a frozen peer", () => {
   it("a process frozen mid-transaction (SIGSTOP) blocks a row only until its idle-in-transaction timeout", async () => {
     const sku = `FROZEN-${randomUUID().slice(0, 8)}`;

@@ -15,12 +15,13 @@ import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { applyRecord, applyRecords, type BatchDeps, type OutcomeRecord, type TracedRecord } from "./batch-transaction.ts";
+import { applyRecord, applyRecords, createTransactionCoalescer, type BatchDeps, type OutcomeRecord, type TracedRecord, type TransactionCoalescer } from "./batch-transaction.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
 import { DeadLetterSender } from "./dead-letter-sender.ts";
 import { headersAsText, type RawRecord } from "./message-decoder.ts";
+import { OffsetCommitter } from "./offset-committer.ts";
 
 export type { MessageOutcome, OutcomeRecord } from "./batch-transaction.ts";
 
@@ -28,11 +29,18 @@ export interface RunnerOptions {
   /** Full topic name of a logical one (applies TOPIC_PREFIX). */
   topicName: (logical: string) => string;
   maxWaitTimeInMs: number;
+  /** The broker holds a fetch until this much data is there (or maxWaitTimeInMs passed): bigger runs, fewer fetches. */
+  minBytes: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   partitionsConcurrency: number;
   /** Most records of one partition applied in one transaction. */
   batchSize: number;
+  /** Longest a ready run waits for the runs of other partitions still being prepared, to share their transaction. */
+  lingerMs: number;
+  /** Offsets are committed together: every commitIntervalMs, or when this many records wait. */
+  commitIntervalMs: number;
+  commitThreshold: number;
   /** Tries per message for transient failures before it is dead-lettered. */
   maxAttempts: number;
   retryBackoff: BackoffPolicy;
@@ -63,12 +71,16 @@ interface Failure {
 
 /** Outside calls of one run in flight at once (payment authorizations). */
 const PREPARE_CONCURRENCY = 32;
+/** Most records in one transaction shared by several partitions' runs. */
+const MAX_RECORDS_PER_TRANSACTION = 1_000;
 
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly deadLetters: DeadLetterSender;
   private readonly log: Logger;
   private readonly batchDeps: BatchDeps;
+  private readonly coalescer: TransactionCoalescer;
+  private readonly committer: OffsetCommitter;
   private readonly stopSignal = new AbortController();
   private readonly pauseCounts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -88,12 +100,15 @@ export class ConsumerRunner {
       // share a group. The inbox key stays the logical group name.
       groupId: this.groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs,
+      minBytes: options.minBytes,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
     });
     this.deadLetters = new DeadLetterSender(deps.kafka, this.log);
     const { pool, registry, databaseUrl } = deps;
     this.batchDeps = { pool, registry, logger: this.log, definition, prepareConcurrency: PREPARE_CONCURRENCY, ...(databaseUrl ? { databaseUrl } : {}) };
+    this.coalescer = createTransactionCoalescer(this.batchDeps, { lingerMs: options.lingerMs, maxRecords: Math.max(MAX_RECORDS_PER_TRANSACTION, options.batchSize) });
+    this.committer = new OffsetCommitter(this.consumer, this.log, { intervalMs: options.commitIntervalMs, threshold: options.commitThreshold });
   }
 
   /** The Kafka consumer group id: the logical group with TOPIC_PREFIX. */
@@ -140,13 +155,12 @@ export class ConsumerRunner {
       if (!payload.restart) this.crashed?.(payload.error);
     });
     await this.consumer.subscribe({ topics: this.subscribedTopics, fromBeginning: true });
+    this.committer.start();
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
-      // Offsets are resolved after each transaction commits; they are committed every 100 messages or second and
-      // at the end of each batch. A crash re-delivers at most that much, which the inbox skips.
-      autoCommitThreshold: 100,
-      autoCommitInterval: 1_000,
+      // Offsets are resolved after each transaction commits and committed by the OffsetCommitter (interval,
+      // threshold, stop, rebalance): kafkajs' autoCommit would commit after every batch of every partition.
+      autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -169,6 +183,9 @@ export class ConsumerRunner {
     const grace = this.options.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), grace)));
+    // The run in flight commits what it applied when it ends (onBatch); this commits what waited before.
+    await this.committer.flush();
+    this.committer.stop();
     const result = await Promise.race([
       this.consumer.disconnect().then(() => this.deadLetters.disconnect()).then(() => "done" as const),
       deadline,
@@ -187,11 +204,16 @@ export class ConsumerRunner {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
-      if (!this.canContinue(payload)) return;
-      const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
-      if (!(await this.applyRuns(records, payload))) return;
+    try {
+      const { batch } = payload;
+      for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
+        if (!this.canContinue(payload)) return;
+        const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
+        if (!(await this.applyRuns(records, payload))) return;
+      }
+    } finally {
+      // Stopping: kafkajs leaves the group once this batch returns, and a commit after that is refused.
+      if (this.isStopping) await this.committer.flush();
     }
   }
 
@@ -202,11 +224,11 @@ export class ConsumerRunner {
    */
   private async applyRuns(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
     let rest = records;
-    while (rest.length > 1) {
+    while (rest.length > 0) {
       if (!this.canContinue(payload)) return this.abandon(rest);
       const run = rest;
       try {
-        const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, run, 1));
+        const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, run, 1, this.coalescer));
         result.outcomes.forEach((outcome, i) => endProcessSpan(run[i]!.span, outcome.outcome));
         await this.settle(payload, result.outcomes);
         rest = result.stoppedAt ? run.slice(result.stoppedAt.index) : [];
@@ -252,8 +274,14 @@ export class ConsumerRunner {
     // The effects are committed: say so before the offset commit, which a rebalance can interrupt.
     for (const outcome of outcomes) this.notify(outcome);
     payload.resolveOffset(last.offset);
-    await payload.commitOffsetsIfNecessary();
-    await payload.heartbeat();
+    await this.committer.resolved(last.topic, last.partition, last.offset, outcomes.length);
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      // A rebalance started: commit what is applied before kafkajs rejoins, so the next owner does not redo it.
+      await this.committer.flush();
+      throw error;
+    }
   }
 
   /** The unresolved message is fetched again after the resume: nothing is skipped and nothing dead-lettered. */
