@@ -21,7 +21,7 @@ import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
 import { DeadLetterSender } from "./dead-letter-sender.ts";
 import { headersAsText, type RawRecord } from "./message-decoder.ts";
-import { OffsetCommitter } from "./offset-committer.ts";
+import { OffsetCommitter, type CommitOffsets } from "./offset-committer.ts";
 
 export type { MessageOutcome, OutcomeRecord } from "./batch-transaction.ts";
 
@@ -213,7 +213,7 @@ export class ConsumerRunner {
       }
     } finally {
       // Stopping: kafkajs leaves the group once this batch returns, and a commit after that is refused.
-      if (this.isStopping) await this.committer.flush();
+      if (this.isStopping) await this.committer.flush(commitThrough(payload));
     }
   }
 
@@ -234,22 +234,27 @@ export class ConsumerRunner {
         rest = result.stoppedAt ? run.slice(result.stoppedAt.index) : [];
         // The record whose outside call failed takes the careful path alone; the records behind it go on in runs.
         if (result.stoppedAt && "error" in result.stoppedAt) {
-          if (!(await this.applyOneByOne(rest.slice(0, 1), payload))) return this.abandon(rest.slice(1));
+          if (!(await this.applyOneByOne(rest.slice(0, 1), payload, result.stoppedAt.error))) return this.abandon(rest.slice(1));
           rest = rest.slice(1);
         }
       } catch (error) {
         this.log.info({ topic: run[0]!.record.topic, partition: run[0]!.record.partition, records: run.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
-        break;
+        // A run of one record was that record's attempt 1 (its prepare saw attempt 1): the retries go on from 2.
+        // In a longer run the failure may be another record's: each record starts its own attempts.
+        return this.applyOneByOne(run, payload, run.length === 1 ? error : undefined);
       }
     }
-    return this.applyOneByOne(rest, payload);
+    return true;
   }
 
-  /** The careful path: each record in its own transaction with its own attempts. False when the batch must stop. */
-  private async applyOneByOne(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
+  /**
+   * The careful path: each record in its own transaction with its own attempts. `firstFailure` (one record only)
+   * is how its attempt 1 already failed. False when the batch must stop.
+   */
+  private async applyOneByOne(records: TracedRecord[], payload: EachBatchPayload, firstFailure?: unknown): Promise<boolean> {
     for (const [index, traced] of records.entries()) {
       if (!this.canContinue(payload)) return this.abandon(records.slice(index));
-      const result = await this.handle(traced, payload.heartbeat);
+      const result = await this.handle(traced, payload.heartbeat, index === 0 ? firstFailure : undefined);
       if (result.kind === "abandon") return this.abandon(records.slice(index + 1));
       if (result.kind === "pause") {
         this.pausePartition(traced.record, payload.pause, result.reason);
@@ -274,12 +279,12 @@ export class ConsumerRunner {
     // The effects are committed: say so before the offset commit, which a rebalance can interrupt.
     for (const outcome of outcomes) this.notify(outcome);
     payload.resolveOffset(last.offset);
-    await this.committer.resolved(last.topic, last.partition, last.offset, outcomes.length);
+    await this.committer.resolved(last.topic, last.partition, last.offset, outcomes.length, commitThrough(payload));
     try {
       await payload.heartbeat();
     } catch (error) {
       // A rebalance started: commit what is applied before kafkajs rejoins, so the next owner does not redo it.
-      await this.committer.flush();
+      await this.committer.flush(commitThrough(payload));
       throw error;
     }
   }
@@ -305,31 +310,47 @@ export class ConsumerRunner {
    * message is dead-lettered at once; a retryable one is retried with backoff, then dead-lettered; an outage is
    * retried the same way (a blip should not stall the partition) and then pauses it, never dead-lettering.
    */
-  private async handle(traced: TracedRecord, heartbeat: () => Promise<void>): Promise<HandleResult> {
-    const { record } = traced;
+  private async handle(traced: TracedRecord, heartbeat: () => Promise<void>, firstFailure?: unknown): Promise<HandleResult> {
     let failure: Failure | undefined;
-    for (let attempt = 1; ; attempt += 1) {
+    let attempt = 1;
+    if (firstFailure !== undefined) {
+      // The record's run (of this record alone) was its attempt 1: go on as if that attempt had been made here.
+      const next = await this.afterFailure(traced, firstFailure, attempt, undefined, heartbeat);
+      if ("kind" in next) return next;
+      failure = next;
+      attempt = 2;
+    }
+    for (; ; attempt += 1) {
       try {
         const done = await this.keepingHeartbeats(heartbeat, () => applyRecord(this.batchDeps, traced, attempt));
         endProcessSpan(traced.span, done.outcome);
         return { kind: "done", record: done };
       } catch (error) {
-        const kind = classifyFailure(error);
-        const lastAttempt = attempt >= this.options.maxAttempts;
-        if (kind === "outage" && lastAttempt) {
-          endProcessSpan(traced.span, "paused", error);
-          return { kind: "pause", reason: error };
-        }
-        failure = { error, attempts: attempt, firstFailureAt: failure?.firstFailureAt ?? new Date() };
-        if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
-        await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
-        if (this.isStopping) {
-          endProcessSpan(traced.span, "abandoned", error);
-          return { kind: "abandon" };
-        }
+        const next = await this.afterFailure(traced, error, attempt, failure, heartbeat);
+        if ("kind" in next) return next;
+        failure = next;
       }
     }
+  }
+
+  /** The retry policy for one failed attempt: a final result, or the failure to retry after (backoff done). */
+  private async afterFailure(traced: TracedRecord, error: unknown, attempt: number, earlier: Failure | undefined, heartbeat: () => Promise<void>): Promise<HandleResult | Failure> {
+    const { record } = traced;
+    const kind = classifyFailure(error);
+    const lastAttempt = attempt >= this.options.maxAttempts;
+    if (kind === "outage" && lastAttempt) {
+      endProcessSpan(traced.span, "paused", error);
+      return { kind: "pause", reason: error };
+    }
+    const failure = { error, attempts: attempt, firstFailureAt: earlier?.firstFailureAt ?? new Date() };
+    if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
+    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
+    await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
+    if (this.isStopping) {
+      endProcessSpan(traced.span, "abandoned", error);
+      return { kind: "abandon" };
+    }
+    return failure;
   }
 
   /** Sends the original record with the error headers to dlq.<group>; a Kafka failure pauses the partition instead. */
@@ -379,6 +400,18 @@ export class ConsumerRunner {
 
 function tracedRecord(record: RawRecord, group: string): TracedRecord {
   return { record, ...startProcessSpan(record, group) };
+}
+
+/**
+ * Commits through the batch's payload: kafkajs' consumer.commitOffsets() does nothing once disconnect() began,
+ * which is exactly when the batch in flight at a stop commits its last offsets.
+ */
+function commitThrough(payload: EachBatchPayload): CommitOffsets {
+  return (offsets) => {
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const { topic, partition, offset } of offsets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+    return payload.commitOffsetsIfNecessary({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+  };
 }
 
 function partitionKey(record: Pick<RawRecord, "topic" | "partition">): string {

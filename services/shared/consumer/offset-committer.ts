@@ -18,6 +18,9 @@ export interface OffsetCommitterOptions {
   threshold: number;
 }
 
+/** Sends one OffsetCommit request with these offsets (next offset to read per partition). */
+export type CommitOffsets = (offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>) => Promise<void>;
+
 interface Pending {
   topic: string;
   partition: number;
@@ -52,19 +55,22 @@ export class OffsetCommitter {
   }
 
   /** `offset` of topic/partition is applied and its transaction committed; commits now if enough waits. */
-  async resolved(topic: string, partition: number, offset: string, count: number): Promise<void> {
+  async resolved(topic: string, partition: number, offset: string, count: number, via?: CommitOffsets): Promise<void> {
     this.pending.set(`${topic}:${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
     this.waiting += count;
-    if (this.waiting >= this.options.threshold || Date.now() - this.lastCommit >= this.options.intervalMs) await this.flush();
+    if (this.waiting >= this.options.threshold || Date.now() - this.lastCommit >= this.options.intervalMs) await this.flush(via);
   }
 
-  /** Commits everything waiting (one request), after any commit already under way. Never throws. */
-  flush(): Promise<void> {
-    this.chain = this.chain.then(() => this.commitWaiting());
+  /**
+   * Commits everything waiting (one request), after any commit already under way. Never throws. `via` sends it
+   * (inside a batch: through the batch's payload); the consumer's own commitOffsets otherwise.
+   */
+  flush(via?: CommitOffsets): Promise<void> {
+    this.chain = this.chain.then(() => this.commitWaiting(via ?? ((offsets) => this.consumer.commitOffsets([...offsets]))));
     return this.chain;
   }
 
-  private async commitWaiting(): Promise<void> {
+  private async commitWaiting(send: CommitOffsets): Promise<void> {
     if (this.pending.size === 0) return;
     const taken = [...this.pending.entries()];
     const count = this.waiting;
@@ -72,7 +78,7 @@ export class OffsetCommitter {
     this.waiting = 0;
     this.lastCommit = Date.now();
     try {
-      await this.consumer.commitOffsets(taken.map(([, p]) => p));
+      await send(taken.map(([, p]) => p));
     } catch (error) {
       // Kept for the next commit unless a newer offset of the partition came meanwhile. A commit refused because
       // the group moved on only means those records are delivered once more, to whoever owns them now.

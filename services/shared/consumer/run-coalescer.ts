@@ -41,6 +41,7 @@ export class RunCoalescer<T, R> {
   private queuedRecords = 0;
   private inFlight = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
 
   /** `apply` applies items in one transaction and returns one result per item, in order. */
   constructor(
@@ -69,8 +70,17 @@ export class RunCoalescer<T, R> {
 
   private schedule(): void {
     if (this.inFlight || this.queue.length === 0) return;
-    if (this.preparing === 0 || this.queuedRecords >= this.options.maxRecords) {
+    if (this.queuedRecords >= this.options.maxRecords) {
       void this.flush();
+      return;
+    }
+    if (this.preparing === 0) {
+      // Next turn of the event loop, not now: kafkajs starts its workers one after the other, and the runs of the
+      // same fetch that are about to enter should share this transaction.
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        void this.flush();
+      });
       return;
     }
     this.timer ??= setTimeout(() => {
@@ -94,6 +104,8 @@ export class RunCoalescer<T, R> {
   private async flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = true;
     try {

@@ -61,7 +61,7 @@ describe("RunCoalescer", () => {
   });
 
   it("a ready run waits for a run still being prepared at most lingerMs, then goes without it", async () => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const calls: string[][] = [];
     const coalescer = new RunCoalescer(recordingApply(calls), { lingerMs: 50, maxRecords: 100 });
     const slow = coalescer.enter();
