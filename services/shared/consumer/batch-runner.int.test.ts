@@ -44,6 +44,26 @@ async function effectsOf(groupName: string): Promise<Effect[]> {
   });
 }
 
+/**
+ * A group whose handler records every effect, except that `poison` can never be applied (dead-lettered) and
+ * `failOnce` hits a database error on its first try; `failures()` counts those tries.
+ */
+function failingGroup(name: string, { poison, failOnce }: { poison?: string; failOnce?: string }): { definition: ConsumerDefinition; failures: () => number } {
+  let failed = 0;
+  const definition: ConsumerDefinition = {
+    group: name,
+    topics: ["orders"],
+    handlers: {
+      OrderPlaced: async (event, ctx) => {
+        if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
+        await recordEffect(event, ctx, name);
+        if (event.eventId === failOnce && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
+      },
+    },
+  };
+  return { definition, failures: () => failed };
+}
+
 /** `count` OrderPlaced events of ONE order (one key, so one partition, in this order). */
 function oneKey(count: number): OrderPlacedPayload[] {
   const orderId = randomUUID();
@@ -85,16 +105,7 @@ describe("consumer runner, batch path", () => {
     const name = group();
     const events = oneKey(40);
     const poison = events[17]!.event_id;
-    const definition: ConsumerDefinition = {
-      group: name,
-      topics: ["orders"],
-      handlers: {
-        OrderPlaced: async (event, ctx) => {
-          if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
-          await recordEffect(event, ctx, name);
-        },
-      },
-    };
+    const { definition } = failingGroup(name, { poison });
     const dlq = await bench.dlqCollector(name);
     await bench.publishMany("OrderPlaced", events);
     const runner = await bench.startRunner(definition);
@@ -110,23 +121,12 @@ describe("consumer runner, batch path", () => {
   it("a database error mid-run rolls the whole run back; the retry applies every record exactly once", async () => {
     const name = group();
     const events = oneKey(30);
-    const failing = events[12]!.event_id;
-    let failed = 0;
-    const definition: ConsumerDefinition = {
-      group: name,
-      topics: ["orders"],
-      handlers: {
-        OrderPlaced: async (event, ctx) => {
-          await recordEffect(event, ctx, name);
-          if (event.eventId === failing && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
-        },
-      },
-    };
+    const { definition, failures } = failingGroup(name, { failOnce: events[12]!.event_id });
     const dlq = await bench.dlqCollector(name);
     await bench.publishMany("OrderPlaced", events);
     const runner = await bench.startRunner(definition);
     await runner.waitForOutcomes(30, 30_000);
-    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(failures()).toBeGreaterThanOrEqual(1);
     const effects = await effectsOf(name);
     expect(effects.map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
     expect(runner.outcomes.every((o) => o.outcome === "processed")).toBe(true);
@@ -249,19 +249,7 @@ describe("consumer runner, runs of several partitions in one transaction", () =>
     const keys = Array.from({ length: 8 }, () => oneKey(5));
     const events = keys.flat();
     const poison = keys[3]![2]!.event_id;
-    const failing = keys[5]![1]!.event_id;
-    let failed = 0;
-    const definition: ConsumerDefinition = {
-      group: name,
-      topics: ["orders"],
-      handlers: {
-        OrderPlaced: async (event, ctx) => {
-          if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
-          await recordEffect(event, ctx, name);
-          if (event.eventId === failing && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
-        },
-      },
-    };
+    const { definition, failures } = failingGroup(name, { poison, failOnce: keys[5]![1]!.event_id });
     const dlq = await bench.dlqCollector(name);
     // Published before the runner starts: its first fetch holds a run for every partition at once.
     await bench.publishMany("OrderPlaced", events);
@@ -269,7 +257,7 @@ describe("consumer runner, runs of several partitions in one transaction", () =>
     const good = events.filter((e) => e.event_id !== poison);
     await runner.waitForEvents(good.map((e) => e.event_id), 60_000); // a dead-lettered outcome carries no event id
     await dlq.waitFor((records) => records.length >= 1, 10_000, "the poison record's dead letter");
-    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(failures()).toBeGreaterThanOrEqual(1);
     const effects = await effectsOf(name);
     expect(effects).toHaveLength(good.length); // none lost, none twice
     for (const key of keys) {
