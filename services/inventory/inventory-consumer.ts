@@ -1,7 +1,7 @@
 import type { ConsumerDefinition } from "../shared/consumer/consumer-handler.ts";
 import { commitStock, releaseStock } from "./release-stock.ts";
 import { reserveStock } from "./reserve-stock.ts";
-import { lockStockOfRun } from "./stock-locks.ts";
+import { beginStockRun, finishStockRun } from "./stock-ledger.ts";
 
 /** Group inventory: reserves on OrderPlaced, releases on OrderCancelled (compensation), commits on OrderConfirmed. */
 export const inventoryConsumer: ConsumerDefinition = {
@@ -12,5 +12,7 @@ export const inventoryConsumer: ConsumerDefinition = {
     OrderCancelled: releaseStock,
     OrderConfirmed: commitStock,
   },
-  lockRun: lockStockOfRun,
+  // Locks and reads the run's stock rows up front, writes their net change in one statement at the end.
+  beginRun: beginStockRun,
+  finishRun: finishStockRun,
 };

@@ -42,8 +42,9 @@ export function composeMessage(kind: NotificationKind, payload: OrderPlacedPaylo
 
 /**
  * Exactly one notification per event and channel: the row is inserted first (unique (event_id, channel)) inside
- * the runner's transaction; only when this transaction created it is the channel called, with a key derived
- * from the event. A failed send rolls the row back and the runner retries.
+ * the runner's transaction, already marked SENT; only when this transaction created it is the channel called,
+ * with a key derived from the event. A failed send throws, which rolls the row back (so no SENT row exists for a
+ * notification that was not sent) and the runner retries. One statement per notification instead of two.
  */
 async function notify(
   channel: NotificationChannel,
@@ -54,15 +55,14 @@ async function notify(
   const payload = event.payload;
   const idempotencyKey = `notify:${event.eventId}:${channel.name}`;
   const created = await ctx.db.execute(sql`
-    INSERT INTO notifications (order_id, event_id, kind, channel, recipient, idempotency_key, attempts)
-    VALUES (${payload.order_id}::uuid, ${event.eventId}::uuid, ${kind}, ${channel.name}, ${payload.customer_id}, ${idempotencyKey}, 1)
+    INSERT INTO notifications (order_id, event_id, kind, channel, recipient, idempotency_key, attempts, status, sent_at)
+    VALUES (${payload.order_id}::uuid, ${event.eventId}::uuid, ${kind}, ${channel.name}, ${payload.customer_id}, ${idempotencyKey}, 1, 'SENT'::notification_status, now())
     ON CONFLICT DO NOTHING`);
   if (created === 0) {
     ctx.logger.info({ kind }, "notification for this event already exists");
     return;
   }
   await channel.send({ idempotencyKey, orderId: payload.order_id, kind, recipient: payload.customer_id, ...composeMessage(kind, payload) });
-  await ctx.db.execute(sql`UPDATE notifications SET status = 'SENT'::notification_status, sent_at = now() WHERE idempotency_key = ${idempotencyKey}`);
 }
 
 export function notificationConsumer(channel: NotificationChannel): ConsumerDefinition {

@@ -28,16 +28,19 @@ export async function applyDecision(ctx: DecisionContext, orderId: string, decis
   await clearDeadline(ctx.db, orderId);
   const status = decision.kind === "confirm" ? "CONFIRMED" : "CANCELLED";
   const reason = decision.kind === "cancel" ? decision.reason : null;
+  // The status change and its history row in one statement (one round trip): the row exists only if the update did.
   const rows = await ctx.db.rows<DecidedOrder>(sql`
-    UPDATE orders SET status = ${status}::order_status, cancel_reason = ${reason}, updated_at = now()
-     WHERE id = ${orderId}::uuid AND status = 'PENDING'
-    RETURNING customer_id, total_minor, currency, created_at`);
+    WITH decided AS (
+      UPDATE orders SET status = ${status}::order_status, cancel_reason = ${reason}, updated_at = now()
+       WHERE id = ${orderId}::uuid AND status = 'PENDING'
+      RETURNING id, customer_id, total_minor, currency, created_at)
+    , history AS (INSERT INTO order_status_history (order_id, status, reason) SELECT id, ${status}::order_status, ${reason} FROM decided)
+    SELECT customer_id, total_minor, currency, created_at FROM decided`);
   const order = rows[0];
   if (!order) {
     ctx.logger.info({ decision: decision.kind }, "order is not PENDING (already decided or unknown); nothing to do");
     return;
   }
-  await ctx.db.execute(sql`INSERT INTO order_status_history (order_id, status, reason) VALUES (${orderId}::uuid, ${status}::order_status, ${reason})`);
   const common = { customer_id: order.customer_id, total_minor: Number(order.total_minor), currency: order.currency };
   if (decision.kind === "confirm") await ctx.emit("OrderConfirmed", orderId, common);
   else await ctx.emit("OrderCancelled", orderId, { ...common, reason: decision.reason });

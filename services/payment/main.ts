@@ -9,15 +9,16 @@ const { paymentConsumer } = await import("./payment-consumer.ts");
 const { createPaymentGateway } = await import("./provider/create-payment-gateway.ts");
 const { callbackReconcilerExtension, callbackRetentionExtension } = await import("./callbacks/callback-reconciler.ts");
 const { loadConfig } = await import("../shared/config/load-config.ts");
-const { createPrisma } = await import("../shared/db/index.ts");
+const { createPool } = await import("../shared/db/pool.ts");
+const { executorOf } = await import("../shared/db/sql.ts");
 
 const config = loadConfig();
 // The provider's ledger gets its own small pool: a remote provider does not share our connections.
-const providerPrisma = createPrisma(config.DATABASE_URL, { poolSize: 3, applicationName: "payment-provider-sim", connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
+const providerPool = createPool(config.DATABASE_URL, { poolSize: 3, applicationName: "payment-provider-sim", connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
 
 await runConsumerService({
   serviceName: "payment",
   telemetry,
-  definition: paymentConsumer(createPaymentGateway(config, providerPrisma)),
+  definition: paymentConsumer(createPaymentGateway(config, executorOf(providerPool))),
   extensions: [callbackReconcilerExtension(), callbackRetentionExtension()],
 });

@@ -36,10 +36,13 @@ export const configSchema = {
     RELAY_MAX_ENCODE_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
     OUTBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 72 },
     OUTBOX_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
-    CONSUMER_MAX_WAIT_MS: { type: "integer", minimum: 0, maximum: 10000, default: 100 },
+    CONSUMER_MAX_WAIT_MS: { type: "integer", minimum: 0, maximum: 10000, default: 50 },
+    CONSUMER_MIN_BYTES: { type: "integer", minimum: 1, maximum: 10485760, default: 4096 },
+    CONSUMER_LINGER_MS: { type: "integer", minimum: 0, maximum: 1000, default: 5 },
+    CONSUMER_COMMIT_INTERVAL_MS: { type: "integer", minimum: 10, maximum: 60000, default: 100 },
     CONSUMER_SESSION_TIMEOUT_MS: { type: "integer", minimum: 6000, maximum: 300000, default: 15000 },
     CONSUMER_HEARTBEAT_INTERVAL_MS: { type: "integer", minimum: 100, maximum: 60000, default: 1000 },
-    CONSUMER_PARTITIONS_CONCURRENCY: { type: "integer", minimum: 1, maximum: 100, default: 3 },
+    CONSUMER_PARTITIONS_CONCURRENCY: { type: "integer", minimum: 1, maximum: 100, default: 12 },
     CONSUMER_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 5000, default: 200 },
     CONSUMER_MAX_ATTEMPTS: { type: "integer", minimum: 1, maximum: 100, default: 5 },
     CONSUMER_RETRY_INITIAL_MS: { type: "integer", minimum: 1, maximum: 60000, default: 100 },
@@ -120,6 +123,9 @@ export interface AppConfig {
   OUTBOX_RETENTION_HOURS: number;
   OUTBOX_RETENTION_INTERVAL_MS: number;
   CONSUMER_MAX_WAIT_MS: number;
+  CONSUMER_MIN_BYTES: number;
+  CONSUMER_LINGER_MS: number;
+  CONSUMER_COMMIT_INTERVAL_MS: number;
   CONSUMER_SESSION_TIMEOUT_MS: number;
   CONSUMER_HEARTBEAT_INTERVAL_MS: number;
   CONSUMER_PARTITIONS_CONCURRENCY: number;

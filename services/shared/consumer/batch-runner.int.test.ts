@@ -44,6 +44,26 @@ async function effectsOf(groupName: string): Promise<Effect[]> {
   });
 }
 
+/**
+ * A group whose handler records every effect, except that `poison` can never be applied (dead-lettered) and
+ * `failOnce` hits a database error on its first try; `failures()` counts those tries.
+ */
+function failingGroup(name: string, { poison, failOnce }: { poison?: string; failOnce?: string }): { definition: ConsumerDefinition; failures: () => number } {
+  let failed = 0;
+  const definition: ConsumerDefinition = {
+    group: name,
+    topics: ["orders"],
+    handlers: {
+      OrderPlaced: async (event, ctx) => {
+        if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
+        await recordEffect(event, ctx, name);
+        if (event.eventId === failOnce && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
+      },
+    },
+  };
+  return { definition, failures: () => failed };
+}
+
 /** `count` OrderPlaced events of ONE order (one key, so one partition, in this order). */
 function oneKey(count: number): OrderPlacedPayload[] {
   const orderId = randomUUID();
@@ -85,16 +105,7 @@ describe("consumer runner, batch path", () => {
     const name = group();
     const events = oneKey(40);
     const poison = events[17]!.event_id;
-    const definition: ConsumerDefinition = {
-      group: name,
-      topics: ["orders"],
-      handlers: {
-        OrderPlaced: async (event, ctx) => {
-          if (event.eventId === poison) throw new PermanentError("this one can never work", { code: "TEST_POISON" });
-          await recordEffect(event, ctx, name);
-        },
-      },
-    };
+    const { definition } = failingGroup(name, { poison });
     const dlq = await bench.dlqCollector(name);
     await bench.publishMany("OrderPlaced", events);
     const runner = await bench.startRunner(definition);
@@ -110,23 +121,12 @@ describe("consumer runner, batch path", () => {
   it("a database error mid-run rolls the whole run back; the retry applies every record exactly once", async () => {
     const name = group();
     const events = oneKey(30);
-    const failing = events[12]!.event_id;
-    let failed = 0;
-    const definition: ConsumerDefinition = {
-      group: name,
-      topics: ["orders"],
-      handlers: {
-        OrderPlaced: async (event, ctx) => {
-          await recordEffect(event, ctx, name);
-          if (event.eventId === failing && failed++ === 0) await ctx.db.execute(sql`SELECT 1 / 0`); // SQLSTATE 22012
-        },
-      },
-    };
+    const { definition, failures } = failingGroup(name, { failOnce: events[12]!.event_id });
     const dlq = await bench.dlqCollector(name);
     await bench.publishMany("OrderPlaced", events);
     const runner = await bench.startRunner(definition);
     await runner.waitForOutcomes(30, 30_000);
-    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(failures()).toBeGreaterThanOrEqual(1);
     const effects = await effectsOf(name);
     expect(effects.map((e) => e.eventId)).toEqual(events.map((e) => e.event_id));
     expect(runner.outcomes.every((o) => o.outcome === "processed")).toBe(true);
@@ -225,6 +225,48 @@ describe("consumer runner, batch path", () => {
       const applied = effects.filter((e) => expected.includes(e.eventId)).map((e) => e.eventId);
       expect(applied).toEqual(expected); // per key, in offset order
     }
+  });
+});
+
+describe("consumer runner, runs of several partitions in one transaction", () => {
+  it("applies the runs of several partitions that are ready together in one transaction", async () => {
+    const name = group();
+    const events = Array.from({ length: 12 }, () => oneKey(3)).flat();
+    // Published before the runner starts: its first fetch holds a run for every partition at once.
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner({ group: name, topics: ["orders"], handlers: { OrderPlaced: (e, ctx) => recordEffect(e, ctx, name) } }, { overrides: { partitionsConcurrency: 6, lingerMs: 50 } });
+    await runner.waitForEvents(events.map((e) => e.event_id), 60_000);
+    const effects = await effectsOf(name);
+    expect(effects.map((e) => e.eventId).sort()).toEqual(events.map((e) => e.event_id).sort());
+    const partitionOf = new Map(runner.outcomes.map((o) => [o.eventId, o.partition]));
+    const partitionsByTx = new Map<string, Set<number>>();
+    for (const effect of effects) partitionsByTx.set(effect.txid, (partitionsByTx.get(effect.txid) ?? new Set()).add(partitionOf.get(effect.eventId)!));
+    expect(Math.max(...[...partitionsByTx.values()].map((partitions) => partitions.size))).toBeGreaterThan(1);
+  });
+
+  it("shares transactions across partitions; a poison record and a database error mid-batch cost only their own runs", async () => {
+    const name = group();
+    const keys = Array.from({ length: 8 }, () => oneKey(5));
+    const events = keys.flat();
+    const poison = keys[3]![2]!.event_id;
+    const { definition, failures } = failingGroup(name, { poison, failOnce: keys[5]![1]!.event_id });
+    const dlq = await bench.dlqCollector(name);
+    // Published before the runner starts: its first fetch holds a run for every partition at once.
+    await bench.publishMany("OrderPlaced", events);
+    const runner = await bench.startRunner(definition, { overrides: { partitionsConcurrency: 6, lingerMs: 50 } });
+    const good = events.filter((e) => e.event_id !== poison);
+    await runner.waitForEvents(good.map((e) => e.event_id), 60_000); // a dead-lettered outcome carries no event id
+    await dlq.waitFor((records) => records.length >= 1, 10_000, "the poison record's dead letter");
+    expect(failures()).toBeGreaterThanOrEqual(1);
+    const effects = await effectsOf(name);
+    expect(effects).toHaveLength(good.length); // none lost, none twice
+    for (const key of keys) {
+      const expected = key.filter((e) => e.event_id !== poison).map((e) => e.event_id);
+      expect(effects.filter((e) => expected.includes(e.eventId)).map((e) => e.eventId)).toEqual(expected); // per key, in offset order
+    }
+    expect(runner.outcomes.filter((o) => o.outcome === "dead-lettered")).toHaveLength(1);
+    expect(dlq.records).toHaveLength(1);
+    await dlq.stop();
   });
 });
 

@@ -17,6 +17,7 @@ import { TransientError, type ConsumerDefinition, type EventEnvelope, type Event
 import { withSpanContext } from "./consumer-span.ts";
 import { alreadyDelivered, recordFirstDeliveries } from "./inbox.ts";
 import { decodeRecord, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
+import { RunCoalescer, type CoalescerOptions } from "./run-coalescer.ts";
 import { bufferedEmit } from "./transaction-context.ts";
 
 export type MessageOutcome = "processed" | "duplicate" | "skipped" | "dead-lettered";
@@ -41,7 +42,8 @@ export interface TracedRecord {
 
 type AnyHandler = EventHandler<EventType> | PreparedHandler<EventType>;
 
-interface Item extends TracedRecord {
+/** A decoded record whose outside call (if any) is done: what a transaction applies. */
+export interface Item extends TracedRecord {
   decoded: DecodedEvent;
   envelope: EventEnvelope<never>;
   handler: AnyHandler | undefined;
@@ -69,12 +71,30 @@ export interface RunResult {
   stoppedAt?: { index: number; error?: unknown };
 }
 
-export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number): Promise<RunResult> {
-  const items = await Promise.all(records.map((traced) => toItem(deps, traced)));
-  const stoppedAt = await prepareAll(deps, items, attempt);
-  const applicable = stoppedAt === undefined ? items : items.slice(0, stoppedAt.index);
-  const outcomes = applicable.length === 0 ? [] : await applyInTransaction(deps, applicable, attempt);
-  return stoppedAt === undefined ? { outcomes } : { outcomes, stoppedAt };
+/** Runs of several partitions applied in one transaction when they are ready together (run-coalescer.ts). */
+export type TransactionCoalescer = RunCoalescer<Item, OutcomeRecord>;
+
+/** First attempts only: a retry (the careful path) always has a transaction of its own. */
+export function createTransactionCoalescer(deps: BatchDeps, options: CoalescerOptions): TransactionCoalescer {
+  return new RunCoalescer((items) => applyInTransaction(deps, items, 1), options);
+}
+
+/**
+ * Decodes and prepares the run, then applies what can be applied in one transaction: its own, or with a
+ * coalescer one shared with the runs of other partitions that are ready at the same time.
+ */
+export async function applyRecords(deps: BatchDeps, records: readonly TracedRecord[], attempt: number, coalescer?: TransactionCoalescer): Promise<RunResult> {
+  const ticket = coalescer?.enter();
+  try {
+    const items = await Promise.all(records.map((traced) => toItem(deps, traced)));
+    const stoppedAt = await prepareAll(deps, items, attempt);
+    const applicable = stoppedAt === undefined ? items : items.slice(0, stoppedAt.index);
+    let outcomes: OutcomeRecord[] = [];
+    if (applicable.length > 0) outcomes = ticket ? await ticket.submit(applicable) : await applyInTransaction(deps, applicable, attempt);
+    return stoppedAt === undefined ? { outcomes } : { outcomes, stoppedAt };
+  } finally {
+    ticket?.leave();
+  }
 }
 
 /** One record, all or nothing: throws what stopped it. */
@@ -91,11 +111,12 @@ function applyInTransaction(deps: BatchDeps, items: readonly Item[], attempt: nu
       inTransaction(deps.pool, async (db) => {
         const handled = items.filter((item) => item.handler !== undefined);
         const fresh = await recordFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
-        const lockRun = deps.definition.lockRun;
-        if (lockRun && items.length > 1) await lockRun(handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope), db);
+        const { beginRun, finishRun } = deps.definition;
+        const run = beginRun ? await beginRun(handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope), db, group) : undefined;
         const rows: OutboxRow[] = [];
         const outcomes: OutcomeRecord[] = [];
-        for (const item of items) outcomes.push(await applyOne(item, fresh, { db, rows, group, attempt }));
+        for (const item of items) outcomes.push(await applyOne(item, fresh, { db, rows, group, attempt, run }));
+        if (beginRun && finishRun) await finishRun(run, db);
         await insertOutboxRows(db, rows);
         return outcomes;
       }),
@@ -171,6 +192,7 @@ interface ApplyScope {
   rows: OutboxRow[];
   group: string;
   attempt: number;
+  run: unknown;
 }
 
 async function applyOne(item: Item, fresh: Set<string>, scope: ApplyScope): Promise<OutcomeRecord> {
@@ -178,7 +200,7 @@ async function applyOne(item: Item, fresh: Set<string>, scope: ApplyScope): Prom
   const handler = item.handler;
   if (handler === undefined) return { ...base, outcome: "skipped" };
   if (!fresh.delete(item.decoded.eventId)) return { ...base, outcome: "duplicate" };
-  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), get logger() { return item.logger; }, group: scope.group, attempt: scope.attempt };
+  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), get logger() { return item.logger; }, group: scope.group, attempt: scope.attempt, run: scope.run };
   await withSpanContext(item.context, async () => {
     if (typeof handler === "function") return handler(item.envelope, ctx);
     // Its inbox row was there when prepare was skipped and is gone now (retention ran in between): try again.

@@ -71,6 +71,8 @@ export interface HandlerContext {
   group: string;
   /** 1 on the first try, 2.. on in-process retries after a transient failure. */
   attempt: number;
+  /** What the definition's beginRun returned for this transaction (undefined without one). */
+  run: unknown;
 }
 
 export type EventHandler<E extends EventType> = (event: EventEnvelope<EventPayloads[E]>, ctx: HandlerContext) => Promise<void>;
@@ -99,11 +101,14 @@ export interface ConsumerDefinition {
   topics: readonly EventTopic[];
   handlers: HandlerMap;
   /**
-   * Runs first in each run's transaction, with the events about to be applied: takes the rows the handlers will
-   * lock, in one global order (e.g. stock rows by SKU), so two runs in flight at once (another partition, another
-   * instance) wait for each other instead of deadlocking. Runs of one record skip it.
+   * Runs first in each transaction (also of one record), with the events about to be applied (first deliveries):
+   * takes the rows the handlers will lock, in one global order (e.g. stock rows by SKU), so two transactions in
+   * flight at once (another instance, a retry) wait for each other instead of deadlocking; and may read what the
+   * handlers need for the whole run at once. What it returns is the handlers' ctx.run.
    */
-  lockRun?: (events: readonly EventEnvelope[], db: SqlExecutor) => Promise<void>;
+  beginRun?: (events: readonly EventEnvelope[], db: SqlExecutor, group: string) => Promise<unknown>;
+  /** Runs last in each transaction that had beginRun, after every handler: writes what they left in ctx.run. */
+  finishRun?: (run: unknown, db: SqlExecutor) => Promise<void>;
 }
 
 export interface PermanentErrorOptions extends Omit<CodedErrorOptions, "detail"> {

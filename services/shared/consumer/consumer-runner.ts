@@ -15,12 +15,13 @@ import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { applyRecord, applyRecords, type BatchDeps, type OutcomeRecord, type TracedRecord } from "./batch-transaction.ts";
+import { applyRecord, applyRecords, createTransactionCoalescer, type BatchDeps, type OutcomeRecord, type TracedRecord, type TransactionCoalescer } from "./batch-transaction.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
 import { DeadLetterSender } from "./dead-letter-sender.ts";
 import { headersAsText, type RawRecord } from "./message-decoder.ts";
+import { OffsetCommitter, type CommitOffsets } from "./offset-committer.ts";
 
 export type { MessageOutcome, OutcomeRecord } from "./batch-transaction.ts";
 
@@ -28,11 +29,18 @@ export interface RunnerOptions {
   /** Full topic name of a logical one (applies TOPIC_PREFIX). */
   topicName: (logical: string) => string;
   maxWaitTimeInMs: number;
+  /** The broker holds a fetch until this much data is there (or maxWaitTimeInMs passed): bigger runs, fewer fetches. */
+  minBytes: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   partitionsConcurrency: number;
   /** Most records of one partition applied in one transaction. */
   batchSize: number;
+  /** Longest a ready run waits for the runs of other partitions still being prepared, to share their transaction. */
+  lingerMs: number;
+  /** Offsets are committed together: every commitIntervalMs, or when this many records wait. */
+  commitIntervalMs: number;
+  commitThreshold: number;
   /** Tries per message for transient failures before it is dead-lettered. */
   maxAttempts: number;
   retryBackoff: BackoffPolicy;
@@ -63,12 +71,16 @@ interface Failure {
 
 /** Outside calls of one run in flight at once (payment authorizations). */
 const PREPARE_CONCURRENCY = 32;
+/** Most records in one transaction shared by several partitions' runs. */
+const MAX_RECORDS_PER_TRANSACTION = 1_000;
 
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly deadLetters: DeadLetterSender;
   private readonly log: Logger;
   private readonly batchDeps: BatchDeps;
+  private readonly coalescer: TransactionCoalescer;
+  private readonly committer: OffsetCommitter;
   private readonly stopSignal = new AbortController();
   private readonly pauseCounts = new Map<string, number>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -88,12 +100,15 @@ export class ConsumerRunner {
       // share a group. The inbox key stays the logical group name.
       groupId: this.groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs,
+      minBytes: options.minBytes,
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
     });
     this.deadLetters = new DeadLetterSender(deps.kafka, this.log);
     const { pool, registry, databaseUrl } = deps;
     this.batchDeps = { pool, registry, logger: this.log, definition, prepareConcurrency: PREPARE_CONCURRENCY, ...(databaseUrl ? { databaseUrl } : {}) };
+    this.coalescer = createTransactionCoalescer(this.batchDeps, { lingerMs: options.lingerMs, maxRecords: Math.max(MAX_RECORDS_PER_TRANSACTION, options.batchSize) });
+    this.committer = new OffsetCommitter(this.consumer, this.log, { intervalMs: options.commitIntervalMs, threshold: options.commitThreshold });
   }
 
   /** The Kafka consumer group id: the logical group with TOPIC_PREFIX. */
@@ -140,13 +155,12 @@ export class ConsumerRunner {
       if (!payload.restart) this.crashed?.(payload.error);
     });
     await this.consumer.subscribe({ topics: this.subscribedTopics, fromBeginning: true });
+    this.committer.start();
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
-      // Offsets are resolved after each transaction commits; they are committed every 100 messages or second and
-      // at the end of each batch. A crash re-delivers at most that much, which the inbox skips.
-      autoCommitThreshold: 100,
-      autoCommitInterval: 1_000,
+      // Offsets are resolved after each transaction commits and committed by the OffsetCommitter (interval,
+      // threshold, stop, rebalance): kafkajs' autoCommit would commit after every batch of every partition.
+      autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -169,6 +183,9 @@ export class ConsumerRunner {
     const grace = this.options.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), grace)));
+    // The run in flight commits what it applied when it ends (onBatch); this commits what waited before.
+    await this.committer.flush();
+    this.committer.stop();
     const result = await Promise.race([
       this.consumer.disconnect().then(() => this.deadLetters.disconnect()).then(() => "done" as const),
       deadline,
@@ -187,11 +204,16 @@ export class ConsumerRunner {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
-      if (!this.canContinue(payload)) return;
-      const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
-      if (!(await this.applyRuns(records, payload))) return;
+    try {
+      const { batch } = payload;
+      for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
+        if (!this.canContinue(payload)) return;
+        const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
+        if (!(await this.applyRuns(records, payload))) return;
+      }
+    } finally {
+      // Stopping: kafkajs leaves the group once this batch returns, and a commit after that is refused.
+      if (this.isStopping) await this.committer.flush(commitThrough(payload));
     }
   }
 
@@ -202,32 +224,37 @@ export class ConsumerRunner {
    */
   private async applyRuns(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
     let rest = records;
-    while (rest.length > 1) {
+    while (rest.length > 0) {
       if (!this.canContinue(payload)) return this.abandon(rest);
       const run = rest;
       try {
-        const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, run, 1));
+        const result = await this.keepingHeartbeats(payload.heartbeat, () => applyRecords(this.batchDeps, run, 1, this.coalescer));
         result.outcomes.forEach((outcome, i) => endProcessSpan(run[i]!.span, outcome.outcome));
         await this.settle(payload, result.outcomes);
         rest = result.stoppedAt ? run.slice(result.stoppedAt.index) : [];
         // The record whose outside call failed takes the careful path alone; the records behind it go on in runs.
         if (result.stoppedAt && "error" in result.stoppedAt) {
-          if (!(await this.applyOneByOne(rest.slice(0, 1), payload))) return this.abandon(rest.slice(1));
+          if (!(await this.applyOneByOne(rest.slice(0, 1), payload, result.stoppedAt.error))) return this.abandon(rest.slice(1));
           rest = rest.slice(1);
         }
       } catch (error) {
         this.log.info({ topic: run[0]!.record.topic, partition: run[0]!.record.partition, records: run.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
-        break;
+        // A run of one record was that record's attempt 1 (its prepare saw attempt 1): the retries go on from 2.
+        // In a longer run the failure may be another record's: each record starts its own attempts.
+        return this.applyOneByOne(run, payload, run.length === 1 ? error : undefined);
       }
     }
-    return this.applyOneByOne(rest, payload);
+    return true;
   }
 
-  /** The careful path: each record in its own transaction with its own attempts. False when the batch must stop. */
-  private async applyOneByOne(records: TracedRecord[], payload: EachBatchPayload): Promise<boolean> {
+  /**
+   * The careful path: each record in its own transaction with its own attempts. `firstFailure` (one record only)
+   * is how its attempt 1 already failed. False when the batch must stop.
+   */
+  private async applyOneByOne(records: TracedRecord[], payload: EachBatchPayload, firstFailure?: unknown): Promise<boolean> {
     for (const [index, traced] of records.entries()) {
       if (!this.canContinue(payload)) return this.abandon(records.slice(index));
-      const result = await this.handle(traced, payload.heartbeat);
+      const result = await this.handle(traced, payload.heartbeat, index === 0 ? firstFailure : undefined);
       if (result.kind === "abandon") return this.abandon(records.slice(index + 1));
       if (result.kind === "pause") {
         this.pausePartition(traced.record, payload.pause, result.reason);
@@ -252,8 +279,14 @@ export class ConsumerRunner {
     // The effects are committed: say so before the offset commit, which a rebalance can interrupt.
     for (const outcome of outcomes) this.notify(outcome);
     payload.resolveOffset(last.offset);
-    await payload.commitOffsetsIfNecessary();
-    await payload.heartbeat();
+    await this.committer.resolved(last.topic, last.partition, last.offset, outcomes.length, commitThrough(payload));
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      // A rebalance started: commit what is applied before kafkajs rejoins, so the next owner does not redo it.
+      await this.committer.flush(commitThrough(payload));
+      throw error;
+    }
   }
 
   /** The unresolved message is fetched again after the resume: nothing is skipped and nothing dead-lettered. */
@@ -277,31 +310,47 @@ export class ConsumerRunner {
    * message is dead-lettered at once; a retryable one is retried with backoff, then dead-lettered; an outage is
    * retried the same way (a blip should not stall the partition) and then pauses it, never dead-lettering.
    */
-  private async handle(traced: TracedRecord, heartbeat: () => Promise<void>): Promise<HandleResult> {
-    const { record } = traced;
+  private async handle(traced: TracedRecord, heartbeat: () => Promise<void>, firstFailure?: unknown): Promise<HandleResult> {
     let failure: Failure | undefined;
-    for (let attempt = 1; ; attempt += 1) {
+    let attempt = 1;
+    if (firstFailure !== undefined) {
+      // The record's run (of this record alone) was its attempt 1: go on as if that attempt had been made here.
+      const next = await this.afterFailure(traced, firstFailure, attempt, undefined, heartbeat);
+      if ("kind" in next) return next;
+      failure = next;
+      attempt = 2;
+    }
+    for (; ; attempt += 1) {
       try {
         const done = await this.keepingHeartbeats(heartbeat, () => applyRecord(this.batchDeps, traced, attempt));
         endProcessSpan(traced.span, done.outcome);
         return { kind: "done", record: done };
       } catch (error) {
-        const kind = classifyFailure(error);
-        const lastAttempt = attempt >= this.options.maxAttempts;
-        if (kind === "outage" && lastAttempt) {
-          endProcessSpan(traced.span, "paused", error);
-          return { kind: "pause", reason: error };
-        }
-        failure = { error, attempts: attempt, firstFailureAt: failure?.firstFailureAt ?? new Date() };
-        if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
-        this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
-        await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
-        if (this.isStopping) {
-          endProcessSpan(traced.span, "abandoned", error);
-          return { kind: "abandon" };
-        }
+        const next = await this.afterFailure(traced, error, attempt, failure, heartbeat);
+        if ("kind" in next) return next;
+        failure = next;
       }
     }
+  }
+
+  /** The retry policy for one failed attempt: a final result, or the failure to retry after (backoff done). */
+  private async afterFailure(traced: TracedRecord, error: unknown, attempt: number, earlier: Failure | undefined, heartbeat: () => Promise<void>): Promise<HandleResult | Failure> {
+    const { record } = traced;
+    const kind = classifyFailure(error);
+    const lastAttempt = attempt >= this.options.maxAttempts;
+    if (kind === "outage" && lastAttempt) {
+      endProcessSpan(traced.span, "paused", error);
+      return { kind: "pause", reason: error };
+    }
+    const failure = { error, attempts: attempt, firstFailureAt: earlier?.firstFailureAt ?? new Date() };
+    if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
+    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
+    await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
+    if (this.isStopping) {
+      endProcessSpan(traced.span, "abandoned", error);
+      return { kind: "abandon" };
+    }
+    return failure;
   }
 
   /** Sends the original record with the error headers to dlq.<group>; a Kafka failure pauses the partition instead. */
@@ -351,6 +400,18 @@ export class ConsumerRunner {
 
 function tracedRecord(record: RawRecord, group: string): TracedRecord {
   return { record, ...startProcessSpan(record, group) };
+}
+
+/**
+ * Commits through the batch's payload: kafkajs' consumer.commitOffsets() does nothing once disconnect() began,
+ * which is exactly when the batch in flight at a stop commits its last offsets.
+ */
+function commitThrough(payload: EachBatchPayload): CommitOffsets {
+  return (offsets) => {
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const { topic, partition, offset } of offsets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+    return payload.commitOffsetsIfNecessary({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+  };
 }
 
 function partitionKey(record: Pick<RawRecord, "topic" | "partition">): string {

@@ -9,15 +9,22 @@ import type { Logger } from "../logging/create-logger.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { ConsumerRunner, type RunnerOptions } from "./consumer-runner.ts";
 
+/** Applied records waiting for their offset commit that make it happen at once (a crash redoes at most these). */
+const COMMIT_THRESHOLD = 100;
+
 /** Runner options from validated configuration (CONSUMER_* variables, see config-schema.ts). */
 export function runnerOptionsFrom(config: AppConfig): RunnerOptions {
   return {
     topicName: (logical) => topicName(config, logical),
     maxWaitTimeInMs: config.CONSUMER_MAX_WAIT_MS,
+    minBytes: config.CONSUMER_MIN_BYTES,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
     partitionsConcurrency: config.CONSUMER_PARTITIONS_CONCURRENCY,
     batchSize: config.CONSUMER_BATCH_SIZE,
+    lingerMs: config.CONSUMER_LINGER_MS,
+    commitIntervalMs: config.CONSUMER_COMMIT_INTERVAL_MS,
+    commitThreshold: COMMIT_THRESHOLD,
     maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
     retryBackoff: { initialMs: config.CONSUMER_RETRY_INITIAL_MS, maxMs: config.CONSUMER_RETRY_MAX_MS, factor: 2 },
     pauseBackoff: { initialMs: config.CONSUMER_DB_PAUSE_INITIAL_MS, maxMs: config.CONSUMER_DB_PAUSE_MAX_MS, factor: 2 },

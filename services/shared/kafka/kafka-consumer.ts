@@ -4,6 +4,8 @@ export interface ConsumerOptions {
   groupId: string;
   /** How long the broker holds a fetch open when there is no data: kafkajs' 5 s default adds that much latency per hop. */
   maxWaitTimeInMs: number;
+  /** The broker answers a fetch once this much data is there (or maxWaitTimeInMs passed); kafkajs' default is 1. */
+  minBytes?: number;
   /** The broker removes a member that has not heartbeated for this long. */
   sessionTimeoutMs: number;
   /** How often heartbeat() really sends one (kafkajs rate-limits calls to this interval). */
@@ -19,6 +21,7 @@ export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer
   return kafka.consumer({
     groupId: options.groupId,
     maxWaitTimeInMs: options.maxWaitTimeInMs,
+    minBytes: options.minBytes ?? 1,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs,
     rebalanceTimeout: options.rebalanceTimeoutMs ?? Math.max(options.sessionTimeoutMs * 2, 30_000),
