@@ -59,6 +59,7 @@ describe("inventory", () => {
   it("flash sale: 1,000 concurrent orders for a SKU with stock 100 reserve exactly 100, stock ends at 0", async () => {
     const sku = await createSku(100);
     const placed = orders(1_000, [{ sku, quantity: 1, unit_price_minor: 1_000 }]);
+    const before = runner.outcomes.length;
     const started = Date.now();
     await bench.publishMany("OrderPlaced", placed);
     await runner.waitForEvents(placed.map((event) => event.event_id), 180_000);
