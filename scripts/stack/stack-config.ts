@@ -2,7 +2,28 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stackRoot } from "./artefact-cache.mjs";
 
-/** Ports and hosts of the local stack. Same variable names as .env.example and infra/docker-compose.yml. */
+/**
+ * Every environment variable the local stack reads, with its default: the one list (.env.example mirrors it, a unit
+ * test checks they agree). Same names as .env.example and infra/docker-compose.yml.
+ */
+export const stackVariables = {
+  POSTGRES_PORT: 5432,
+  POSTGRES_USER: "orderflow",
+  POSTGRES_PASSWORD: "orderflow",
+  KAFKA_PORT: 9092,
+  KAFKA_CONTROLLER_PORT: 9093,
+  KAFKA_HEAP_MB: 768,
+  SCHEMA_REGISTRY_PORT: 8081,
+  SCHEMA_REGISTRY_MANAGEMENT_PORT: 9081,
+  JAEGER_UI_PORT: 16686,
+  JAEGER_OTLP_GRPC_PORT: 4317,
+  JAEGER_OTLP_HTTP_PORT: 4318,
+  JAEGER_GRPC_QUERY_PORT: 16685,
+} as const;
+
+type NumberVariable = { [Name in keyof typeof stackVariables]: (typeof stackVariables)[Name] extends number ? Name : never }[keyof typeof stackVariables];
+
+/** Ports and hosts of the local stack, read from stackVariables. */
 export interface StackConfig {
   host: string;
   postgresPort: number;
@@ -20,9 +41,9 @@ export interface StackConfig {
   jaegerGrpcQueryPort: number;
 }
 
-function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function intFromEnv(env: NodeJS.ProcessEnv, name: NumberVariable): number {
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined || raw === "") return stackVariables[name];
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw new Error(`${name} must be an integer port/size between 1 and 65535, got "${raw}"`);
@@ -33,18 +54,18 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   return {
     host: "127.0.0.1",
-    postgresPort: intFromEnv(env, "POSTGRES_PORT", 5432),
-    postgresUser: env.POSTGRES_USER || "orderflow",
-    postgresPassword: env.POSTGRES_PASSWORD || "orderflow",
-    kafkaPort: intFromEnv(env, "KAFKA_PORT", 9092),
-    kafkaControllerPort: intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093),
-    kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
-    registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
-    registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT", 9081),
-    jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),
-    jaegerOtlpGrpcPort: intFromEnv(env, "JAEGER_OTLP_GRPC_PORT", 4317),
-    jaegerOtlpHttpPort: intFromEnv(env, "JAEGER_OTLP_HTTP_PORT", 4318),
-    jaegerGrpcQueryPort: intFromEnv(env, "JAEGER_GRPC_QUERY_PORT", 16685),
+    postgresPort: intFromEnv(env, "POSTGRES_PORT"),
+    postgresUser: env.POSTGRES_USER || stackVariables.POSTGRES_USER,
+    postgresPassword: env.POSTGRES_PASSWORD || stackVariables.POSTGRES_PASSWORD,
+    kafkaPort: intFromEnv(env, "KAFKA_PORT"),
+    kafkaControllerPort: intFromEnv(env, "KAFKA_CONTROLLER_PORT"),
+    kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB"),
+    registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT"),
+    registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT"),
+    jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT"),
+    jaegerOtlpGrpcPort: intFromEnv(env, "JAEGER_OTLP_GRPC_PORT"),
+    jaegerOtlpHttpPort: intFromEnv(env, "JAEGER_OTLP_HTTP_PORT"),
+    jaegerGrpcQueryPort: intFromEnv(env, "JAEGER_GRPC_QUERY_PORT"),
   };
 }
 
