@@ -24,7 +24,6 @@ export const EVENT_TOPIC_NAMES: readonly EventTopic[] = ["orders", "inventory", 
 
 /** One dead-letter topic per consumer group (poison messages of that group, error in headers). */
 export const DLQ_TOPICS = ["dlq.inventory", "dlq.payment", "dlq.order-state", "dlq.notification"] as const;
-export type DlqTopic = (typeof DLQ_TOPICS)[number];
 
 /** Every logical topic the system writes to: what the relay provisions at start. */
 export const ALL_LOGICAL_TOPICS: readonly string[] = [...EVENT_TOPIC_NAMES, ...DLQ_TOPICS];
