@@ -26,7 +26,23 @@ export interface OrderRequest {
   items: { sku: string; quantity: number }[];
 }
 
-/** POSTs every order with at most `concurrency` in flight; fails on any answer but 201. Returns ids in input order. */
+/** A shed request (503 OVERLOADED, "Nothing was written") is retried after its Retry-After, at most this often. */
+const OVERLOAD_RETRIES = 20;
+
+async function postOrder(pipeline: Pipeline, order: OrderRequest): Promise<Response> {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await pipeline.request("POST", "/orders", { body: { currency: "EUR", ...order } });
+    if (response.status !== 503 || attempt >= OVERLOAD_RETRIES) return response;
+    const problem = (await response.clone().json()) as { code?: string };
+    if (problem.code !== "OVERLOADED") return response;
+    await new Promise((resolve) => setTimeout(resolve, 1_000 * Number(response.headers.get("retry-after") ?? 1)));
+  }
+}
+
+/**
+ * POSTs every order with at most `concurrency` in flight; a load-shed 503 is retried as a client would (on a busy
+ * machine the API sheds a burst by design), any other answer but 201 fails. Returns ids in input order.
+ */
 export async function placeOrders(pipeline: Pipeline, orders: readonly OrderRequest[], concurrency: number): Promise<string[]> {
   const ids: string[] = new Array<string>(orders.length);
   let next = 0;
@@ -34,7 +50,7 @@ export async function placeOrders(pipeline: Pipeline, orders: readonly OrderRequ
     while (next < orders.length) {
       const index = next;
       next += 1;
-      const response = await pipeline.request("POST", "/orders", { body: { currency: "EUR", ...orders[index] } });
+      const response = await postOrder(pipeline, orders[index]!);
       if (response.status !== 201) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
       ids[index] = ((await response.json()) as { orderId: string }).orderId;
     }
