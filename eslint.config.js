@@ -14,16 +14,11 @@ export default tseslint.config(
   },
   { files: ["services/shared/kafka/**"], rules: { "no-restricted-imports": "off" } },
   {
-    // Boundaries of docs/design.md: services import only services/shared and their own folder; production code
-    // never imports test support or scripts/ (scripts/lint/import-boundaries.mjs says exactly what counts).
+    // Boundaries of docs/design.md: services import services/shared, their own folder and another service only
+    // through its public.ts; production code never imports test support or scripts/ (scripts/lint/import-boundaries.mjs
+    // says exactly what counts).
     files: ["services/**"],
     plugins: { orderflow: { rules: { "import-boundaries": importBoundaries } } },
     rules: { "orderflow/import-boundaries": "error" },
-  },
-  {
-    // Known breach, shown as a warning until payment exports its webhook as a plugin that order-api registers
-    // (issue 12, point 3). Delete this block then: the rule is an error everywhere else.
-    files: ["services/order-api/routes/payment-webhook.ts"],
-    rules: { "orderflow/import-boundaries": "warn" },
   },
 );

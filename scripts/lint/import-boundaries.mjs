@@ -1,6 +1,7 @@
 // A local ESLint rule for the boundaries of docs/design.md, checked by lint instead of kept by convention:
-// - a service (a folder under services/) imports only services/shared and its own folder, and services/shared
-//   imports only itself;
+// - a service (a folder under services/) imports services/shared, its own folder, and another service only through
+//   that service's declared public entry, services/<name>/public.ts (what it offers others, e.g. payment's webhook
+//   plugin); services/shared imports only itself;
 // - production code (services/**, except *.test.ts and test-support/ folders) imports neither test support
 //   (test/**, **/test-support/**) nor scripts/**.
 // Tests may import test support from anywhere. Only relative specifiers are checked: packages have their own rules.
@@ -11,6 +12,9 @@ const posix = path.posix;
 function isTestCode(file) {
   return /\.test\.[cm]?[jt]s$/.test(file) || file.split("/").includes("test-support");
 }
+
+/** The one file of a service that other services may import: its declared public entry. */
+export const PUBLIC_ENTRY = "public.ts";
 
 function isTestSupport(target) {
   return target.startsWith("test/") || target.split("/").includes("test-support");
@@ -26,16 +30,20 @@ export function boundaryViolation(file, target) {
   const [targetTop, targetOwner] = target.split("/");
   if (targetTop !== "services" || !targetOwner || targetOwner === owner || targetOwner === "shared") return undefined;
   if (testCode && isTestSupport(target)) return undefined;
-  return { messageId: "otherService", data: { owner, target, targetOwner } };
+  if (owner !== "shared" && target === `services/${targetOwner}/${PUBLIC_ENTRY}`) return undefined;
+  return { messageId: owner === "shared" ? "sharedImportsService" : "otherService", data: { owner, target, targetOwner, entry: PUBLIC_ENTRY } };
 }
 
 export const importBoundaries = {
   meta: {
     type: "problem",
-    docs: { description: "services import only services/shared and their own folder; production code never imports test support or scripts" },
+    docs: { description: "services import services/shared, their own folder and other services' public entries only; production code never imports test support or scripts" },
     schema: [],
     messages: {
-      otherService: "services/{{owner}} must not import {{target}}: a service imports only services/shared and its own folder (move what both need to services/shared)",
+      otherService:
+        "services/{{owner}} must not import {{target}}: another service is reached only through its public entry services/{{targetOwner}}/{{entry}} " +
+        "(export it there, or move what both need to services/shared)",
+      sharedImportsService: "services/shared must not import {{target}}: shared code imports only services/shared (services build on it, not the other way)",
       testSupport: "production code must not import test support ({{target}}); only tests may",
       scripts: "production code must not import {{target}}: scripts/ is tooling, services must run without it",
     },

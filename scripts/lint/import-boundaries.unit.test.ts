@@ -28,8 +28,23 @@ describe("import boundaries (eslint)", () => {
     expect(findings[0]).toMatch(/services\/order-api must not import services\/payment\/callbacks\/receive-callback\.ts/);
   });
 
-  it("fails services/shared importing a service", async () => {
-    expect(await boundaryFindings("services/shared/fixture.ts", `export { x } from "../order-api/app.ts";`)).toHaveLength(1);
+  it("lets a service import another service only through that service's public.ts", async () => {
+    expect(await boundaryFindings("services/order-api/fixture.ts", `export { paymentWebhookPlugin } from "../payment/public.ts";`)).toEqual([]);
+    const internals = [
+      `export { a } from "../payment/webhook/webhook-plugin.ts";`,
+      `export { b } from "../payment/main.ts";`,
+      `export { c } from "../payment/callbacks/public.ts";`,
+    ].join("\n");
+    const findings = await boundaryFindings("services/order-api/fixture.ts", internals);
+    expect(findings).toHaveLength(3);
+    expect(findings[0]).toMatch(/reached only through its public entry services\/payment\/public\.ts/);
+  });
+
+  it("fails services/shared importing a service, its public entry included", async () => {
+    const code = [`export { x } from "../order-api/app.ts";`, `export { y } from "../payment/public.ts";`].join("\n");
+    const findings = await boundaryFindings("services/shared/fixture.ts", code);
+    expect(findings).toHaveLength(2);
+    expect(findings.every((m) => m.includes("services/shared must not import"))).toBe(true);
   });
 
   it("lets a service import services/shared and its own folder", async () => {
@@ -57,4 +72,13 @@ describe("import boundaries (eslint)", () => {
     expect(await boundaryFindings("services/inventory/test-support/fixture.ts", fromSupport)).toEqual([]);
     expect(await boundaryFindings("services/inventory/fixture.unit.test.ts", `export { x } from "../order-api/app.ts";`)).toHaveLength(1);
   });
+
+  it("is an error everywhere under services/ (no file is let off with a warning)", async () => {
+    const [result] = await eslint.lintText(`export { a } from "../../payment/callbacks/receive-callback.ts";`, {
+      filePath: path.join(repo, "services/order-api/routes/payment-webhook.ts"),
+    });
+    const findings = (result?.messages ?? []).filter((m) => m.ruleId === "orderflow/import-boundaries");
+    expect(findings.map((m) => m.severity)).toEqual([2]);
+  });
+
 });

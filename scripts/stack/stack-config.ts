@@ -2,7 +2,32 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stackRoot } from "./artefact-cache.mjs";
 
-/** Ports and hosts of the local stack. Same variable names as .env.example and infra/docker-compose.yml. */
+/**
+ * Every environment variable the local stack reads, with its default: the one list (.env.example mirrors it, a unit
+ * test checks they agree). Same names as .env.example and infra/docker-compose.yml.
+ */
+export const stackVariables = {
+  POSTGRES_PORT: 5432,
+  POSTGRES_USER: "orderflow",
+  POSTGRES_PASSWORD: "orderflow",
+  KAFKA_PORT: 9092,
+  KAFKA_CONTROLLER_PORT: 9093,
+  KAFKA_HEAP_MB: 768,
+  SCHEMA_REGISTRY_PORT: 8081,
+  SCHEMA_REGISTRY_MANAGEMENT_PORT: 9081,
+  JAEGER_UI_PORT: 16686,
+  JAEGER_OTLP_GRPC_PORT: 4317,
+  JAEGER_OTLP_HTTP_PORT: 4318,
+  JAEGER_GRPC_QUERY_PORT: 16685,
+  // The kafka-cluster profile's first ports follow KAFKA_PORT (+10, +20); these are the values for the default 9092.
+  KAFKA_CLUSTER_PORT: 9102,
+  KAFKA_CLUSTER_CONTROLLER_PORT: 9112,
+  KAFKA_CLUSTER_HEAP_MB: 320,
+} as const;
+
+type NumberVariable = { [Name in keyof typeof stackVariables]: (typeof stackVariables)[Name] extends number ? Name : never }[keyof typeof stackVariables];
+
+/** Ports and hosts of the local stack, read from stackVariables. */
 export interface StackConfig {
   host: string;
   postgresPort: number;
@@ -55,6 +80,11 @@ function portRange(name: string, first: number, count: number): number[] {
  * they follow KAFKA_PORT (+10 and +20: 9102 and 9112 for 9092), so a clone that moved its single broker moves its
  * cluster with it. Every port must be distinct, and none may be the single broker's: the profile runs beside it.
  */
+/** A number variable of the stack with its default from stackVariables. */
+function stackInt(env: NodeJS.ProcessEnv, name: NumberVariable): number {
+  return intFromEnv(env, name, stackVariables[name]);
+}
+
 export function loadKafkaClusterConfig(env: NodeJS.ProcessEnv, kafkaPort: number, singleNodePorts: readonly number[]): KafkaClusterConfig {
   const brokerPorts = portRange("KAFKA_CLUSTER_PORT", intFromEnv(env, "KAFKA_CLUSTER_PORT", kafkaPort + 10), KAFKA_CLUSTER_SIZE);
   const controllerPorts = portRange("KAFKA_CLUSTER_CONTROLLER_PORT", intFromEnv(env, "KAFKA_CLUSTER_CONTROLLER_PORT", kafkaPort + 20), KAFKA_CLUSTER_SIZE);
@@ -65,29 +95,29 @@ export function loadKafkaClusterConfig(env: NodeJS.ProcessEnv, kafkaPort: number
       `KAFKA_CLUSTER_PORT (${brokerPorts.join(", ")}) and KAFKA_CLUSTER_CONTROLLER_PORT (${controllerPorts.join(", ")}) overlap each other or KAFKA_PORT/KAFKA_CONTROLLER_PORT (${singleNodePorts.join(", ")}) at port ${clash}`,
     );
   }
-  const heapMb = intFromEnv(env, "KAFKA_CLUSTER_HEAP_MB", 320);
+  const heapMb = stackInt(env, "KAFKA_CLUSTER_HEAP_MB");
   if (heapMb < 128) throw new Error(`KAFKA_CLUSTER_HEAP_MB must be at least 128 (a broker does not start below), got ${heapMb}`);
   return { brokerPorts, controllerPorts, heapMb };
 }
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
-  const kafkaPort = intFromEnv(env, "KAFKA_PORT", 9092);
-  const kafkaControllerPort = intFromEnv(env, "KAFKA_CONTROLLER_PORT", 9093);
+  const kafkaPort = stackInt(env, "KAFKA_PORT");
+  const kafkaControllerPort = stackInt(env, "KAFKA_CONTROLLER_PORT");
   return {
     host: "127.0.0.1",
-    postgresPort: intFromEnv(env, "POSTGRES_PORT", 5432),
-    postgresUser: env.POSTGRES_USER || "orderflow",
-    postgresPassword: env.POSTGRES_PASSWORD || "orderflow",
+    postgresPort: stackInt(env, "POSTGRES_PORT"),
+    postgresUser: env.POSTGRES_USER || stackVariables.POSTGRES_USER,
+    postgresPassword: env.POSTGRES_PASSWORD || stackVariables.POSTGRES_PASSWORD,
     kafkaPort,
     kafkaControllerPort,
-    kafkaHeapMb: intFromEnv(env, "KAFKA_HEAP_MB", 768),
+    kafkaHeapMb: stackInt(env, "KAFKA_HEAP_MB"),
     kafkaCluster: loadKafkaClusterConfig(env, kafkaPort, [kafkaPort, kafkaControllerPort]),
-    registryPort: intFromEnv(env, "SCHEMA_REGISTRY_PORT", 8081),
-    registryManagementPort: intFromEnv(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT", 9081),
-    jaegerUiPort: intFromEnv(env, "JAEGER_UI_PORT", 16686),
-    jaegerOtlpGrpcPort: intFromEnv(env, "JAEGER_OTLP_GRPC_PORT", 4317),
-    jaegerOtlpHttpPort: intFromEnv(env, "JAEGER_OTLP_HTTP_PORT", 4318),
-    jaegerGrpcQueryPort: intFromEnv(env, "JAEGER_GRPC_QUERY_PORT", 16685),
+    registryPort: stackInt(env, "SCHEMA_REGISTRY_PORT"),
+    registryManagementPort: stackInt(env, "SCHEMA_REGISTRY_MANAGEMENT_PORT"),
+    jaegerUiPort: stackInt(env, "JAEGER_UI_PORT"),
+    jaegerOtlpGrpcPort: stackInt(env, "JAEGER_OTLP_GRPC_PORT"),
+    jaegerOtlpHttpPort: stackInt(env, "JAEGER_OTLP_HTTP_PORT"),
+    jaegerGrpcQueryPort: stackInt(env, "JAEGER_GRPC_QUERY_PORT"),
   };
 }
 

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts";
-import { createStackContext } from "../../scripts/stack/context.ts";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
+import { startDedicatedStack } from "../../test/support/dedicated-stack.ts";
 import { startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
 import { deleteKeys, insertOutbox, makeEvents, orderViolations, unpublishedCount } from "./test-support/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("outage");
 const prefix = uniquePrefix("relay-outage");
-const config = testConfig(prefix);
+// A broker of this test's own: stopping the shared one would break `npm start` and the other test files.
+const broker = await startDedicatedStack(prefix.replace(/\W+$/, ""));
+const config = testConfig(prefix, { KAFKA_BROKERS: broker.brokers.join(",") });
 const pool = testPool();
-const stack = createStackContext();
 const before = makeEvents(100, 5);
 const during = makeEvents(200, 5);
 const keys = [...new Set([...before, ...during].map((e) => e.key))];
@@ -25,9 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Whatever happened, leave the broker running for the next test file.
-  await kafkaComponent.start(stack); // returns at once when it is already healthy
   await assembly?.relay.stop();
+  await broker.close();
   await deleteKeys(pool, keys);
   await pool.end();
   await database.drop();
@@ -39,7 +38,7 @@ describe("Kafka outage", () => {
     for (const [id, outboxId] of await insertOutbox(pool, before)) ids.set(id, outboxId);
     await waitUntil(async () => (await unpublishedCount(pool, before.map((e) => e.eventId))) === 0, 30_000, "the first rows to publish");
 
-    await kafkaComponent.stop(stack);
+    await broker.stop();
     for (const [id, outboxId] of await insertOutbox(pool, during)) ids.set(id, outboxId);
     const duringIds = during.map((e) => e.eventId);
     // Bounded observation window: nothing can be published while the broker is down.
@@ -49,7 +48,7 @@ describe("Kafka outage", () => {
     expect(assembly.metrics.backlog).toBeGreaterThanOrEqual(during.length);
 
     const startedAt = Date.now();
-    await kafkaComponent.start(stack);
+    await broker.start();
     await waitUntil(async () => (await unpublishedCount(pool, duringIds)) === 0, 120_000, "the backlog to drain after the broker came back", 200);
     console.log(`backlog of ${during.length} drained ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the broker start began`);
 

@@ -3,9 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createSchemaRegistry, decode, encode, readSchemaId, registerSchema, type AvroRecordSchema } from "../../services/shared/avro/schema-registry.ts";
 import { deleteTopics, describeCluster, ensureTopics, fetchTopicOffsets, withAdmin } from "../../services/shared/kafka/kafka-admin.ts";
 import { createProducer } from "../../services/shared/kafka/kafka-client.ts";
-import { createStackContext } from "../../scripts/stack/context.ts";
-import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts";
-import { ccompatUrl, registry as registryComponent } from "../../scripts/stack/components/registry.ts";
+import { startDedicatedStack } from "../support/dedicated-stack.ts";
 import { consumeFromBeginning, createTestKafka, testStackEndpoints } from "./kafka-test-helpers.ts";
 import { verifyPersistenceProbe, writePersistenceProbe } from "./persistence-check.ts";
 
@@ -97,16 +95,19 @@ describe("Kafka + schema registry", () => {
   });
 
   it("keeps records and schema ids across a restart of Kafka and the registry", async () => {
-    const ctx = createStackContext();
-    const endpoints = { brokers: [`${ctx.config.host}:${ctx.config.kafkaPort}`], registryUrl: ccompatUrl(ctx) };
-    const written = await writePersistenceProbe(endpoints);
-    await registryComponent.stop(ctx);
-    await kafkaComponent.stop(ctx);
-    expect(await kafkaComponent.isHealthy(ctx)).toBe(false);
-    expect(await registryComponent.isHealthy(ctx)).toBe(false);
-    await kafkaComponent.start(ctx);
-    await registryComponent.start(ctx);
-    const verified = await verifyPersistenceProbe(endpoints);
-    expect(verified.schemaId).toBe(written.schemaId);
-  });
+    // The same components and artefacts as the stack, but instances of this test's own: the shared broker and
+    // registry are what `npm start` and the other test files use, so this test does not stop those.
+    const dedicated = await startDedicatedStack(`persistence-${randomUUID().slice(0, 8)}`, { withRegistry: true });
+    try {
+      const endpoints = { brokers: dedicated.brokers, registryUrl: dedicated.registryUrl };
+      const written = await writePersistenceProbe(endpoints);
+      await dedicated.stop();
+      expect(await dedicated.answering()).toEqual([false, false]);
+      await dedicated.start();
+      const verified = await verifyPersistenceProbe(endpoints);
+      expect(verified.schemaId).toBe(written.schemaId);
+    } finally {
+      await dedicated.close();
+    }
+  }, 300_000);
 });

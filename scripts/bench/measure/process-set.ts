@@ -15,13 +15,6 @@ export interface WatchedProcess {
   tool?: boolean;
 }
 
-export interface ProcessReading {
-  /** Cumulative CPU seconds (user + system) since the process started; undefined when it is not running. */
-  cpuSeconds: number | undefined;
-  /** Resident memory in MB: VmRSS for a single process, the sum of PSS over a tree. */
-  memoryMb: number | undefined;
-}
-
 function readCpuSeconds(process: WatchedProcess, pid: number): number | undefined {
   const stat = readStat(pid);
   if (!stat) return undefined;
@@ -44,12 +37,6 @@ function readMemoryMb(process: WatchedProcess, pid: number): number | undefined 
   let kb = readPssKb(pid) ?? 0;
   for (const child of childrenOf(pid)) kb += readPssKb(child) ?? 0;
   return kb / 1024;
-}
-
-export function readProcess(process: WatchedProcess): ProcessReading {
-  const pid = process.pid();
-  if (pid === undefined) return { cpuSeconds: undefined, memoryMb: undefined };
-  return { cpuSeconds: readCpuSeconds(process, pid), memoryMb: readMemoryMb(process, pid) };
 }
 
 export type CpuSnapshot = Map<string, number | undefined>;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppConfig } from "../../shared/config/config-schema.ts";
 import { buildAsyncApiDocument } from "../../shared/events/asyncapi.ts";
 
-export function registerAsyncApi(app: FastifyInstance, config: Pick<AppConfig, "TOPIC_PREFIX" | "KAFKA_BROKERS">): void {
-  const body = JSON.stringify(buildAsyncApiDocument({ config }));
-  app.get("/asyncapi.json", { schema: { hide: true } }, async (_request, reply) => reply.type("application/json").send(body));
+export async function asyncApiPlugin(scope: FastifyInstance, options: { config: Pick<AppConfig, "TOPIC_PREFIX" | "KAFKA_BROKERS"> }): Promise<void> {
+  const body = JSON.stringify(buildAsyncApiDocument({ config: options.config }));
+  scope.get("/asyncapi.json", { schema: { hide: true } }, async (_request, reply) => reply.type("application/json").send(body));
 }

@@ -1,11 +1,11 @@
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { registerAsyncApi } from "./asyncapi-plugin.ts";
+import { asyncApiPlugin } from "./asyncapi-plugin.ts";
 
 describe("GET /asyncapi.json", () => {
   it("serves the generated AsyncAPI 3.0 document as JSON", async () => {
     const app = Fastify();
-    registerAsyncApi(app, { TOPIC_PREFIX: "", KAFKA_BROKERS: "127.0.0.1:9092" });
+    await app.register(asyncApiPlugin, { config: { TOPIC_PREFIX: "", KAFKA_BROKERS: "127.0.0.1:9092" } });
     const response = await app.inject({ method: "GET", url: "/asyncapi.json" });
     await app.close();
     expect(response.statusCode).toBe(200);

@@ -21,7 +21,8 @@ import { orderTimelineSchema, orderTraceSchema } from "../flight-recorder/timeli
 import { requireBearer } from "../http/bearer-auth.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
 import { traceIdOf } from "../monitor/recent-orders.ts";
-import { orderIdParamsSchema, problemResponses } from "../routes/order-schemas.ts";
+import { problemResponses } from "../../shared/errors/problem-schema.ts";
+import { orderIdParamsSchema } from "../routes/order-schemas.ts";
 import { jaegerTraceSource, type TraceSource, type TraceView } from "../trace-view/jaeger-query.ts";
 
 export interface FlightRecorderOptions {

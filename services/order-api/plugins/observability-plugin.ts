@@ -1,9 +1,10 @@
 /**
  * Operations: /metrics (HTTP latency, orders placed, Prefer: wait waiters, backlog gauges refreshed in the
  * background), /monitor/* and the live page. /metrics is registered on the root instance (its latency hook must see
- * every route) and, like /monitor/*, needs MONITOR_TOKEN when one is set.
+ * every route, hence fastify-plugin) and, like /monitor/*, needs MONITOR_TOKEN when one is set.
  */
 import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import type { AppConfig } from "../../shared/config/config-schema.ts";
 import { registerHttpMetrics } from "../../shared/metrics/fastify-http-metrics.ts";
 import type { Registry } from "../../shared/metrics/metrics-registry.ts";
@@ -21,7 +22,7 @@ export interface ObservabilityOptions {
   monitor: MonitorService;
 }
 
-export function registerObservability(app: FastifyInstance, options: ObservabilityOptions): void {
+async function observability(app: FastifyInstance, options: ObservabilityOptions): Promise<void> {
   const { config, registry, monitor } = options;
   const refresh = backgroundRefresh(() => monitor.refreshGauges(registry), config.MONITOR_GAUGE_REFRESH_MS, (error) =>
     app.log.warn({ err: error }, "backlog gauges could not be refreshed; /metrics serves the last values"),
@@ -39,3 +40,5 @@ export function registerObservability(app: FastifyInstance, options: Observabili
   registerMonitorRoutes(app, monitor, config.MONITOR_TOKEN);
   registerLivePage(app);
 }
+
+export const observabilityPlugin = fp(observability, { name: "order-api-observability" });

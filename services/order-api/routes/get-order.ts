@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { SqlExecutor } from "../../shared/db/sql.ts";
 import type { BearerCheck } from "../http/bearer-auth.ts";
 import { getOrder } from "../read-orders/read-orders.ts";
-import { orderDetailSchema, orderIdParamsSchema, problemResponses } from "./order-schemas.ts";
+import { orderDetailSchema, orderIdParamsSchema } from "./order-schemas.ts";
+import { problemResponses } from "../../shared/errors/problem-schema.ts";
 
 export function registerGetOrder(app: FastifyInstance, db: SqlExecutor, auth: BearerCheck): void {
   app.get<{ Params: { id: string } }>(

@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { BearerCheck } from "../http/bearer-auth.ts";
 import { listOrders } from "../read-orders/read-orders.ts";
-import { listOrdersQuerySchema, orderPageSchema, problemResponses, type ListOrdersQuery } from "./order-schemas.ts";
+import { listOrdersQuerySchema, orderPageSchema, type ListOrdersQuery } from "./order-schemas.ts";
+import { problemResponses } from "../../shared/errors/problem-schema.ts";
 
 export function registerListOrders(app: FastifyInstance, prisma: PrismaClient, auth: BearerCheck): void {
   app.get<{ Querystring: ListOrdersQuery }>(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { problemResponses } from "./order-schemas.ts";
+import { problemResponses } from "../../shared/errors/problem-schema.ts";
 
 const productSchema = {
   type: "object",

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { placeOrder, type PlaceOrderOptions } from "../place-order/place-order.ts";
 import type { StoredResponse } from "../place-order/idempotency-store.ts";
 import { parseIdempotencyKey, requestHash } from "../place-order/request-hash.ts";
-import { placedOrderSchema, placeOrderBodySchema, problemResponses, type PlaceOrderInput } from "./order-schemas.ts";
+import { placedOrderSchema, placeOrderBodySchema, type PlaceOrderInput } from "./order-schemas.ts";
+import { problemResponses } from "../../shared/errors/problem-schema.ts";
 
 export interface PostOrderRouteOptions {
   placeOrder: PlaceOrderOptions;

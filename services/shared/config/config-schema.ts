@@ -61,143 +61,77 @@ export const configSchema = {
     PAYMENT_RECONCILE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 1000 },
     PREFER_WAIT_MAX_SECONDS: { type: "integer", minimum: 0, maximum: 30, default: 30 },
     ORDER_WAIT_POLL_INTERVAL_MS: { type: "integer", minimum: 10, maximum: 10000, default: 500 },
+    /** Bearer token for /monitor/*; empty = open (bind the API to 127.0.0.1 then). */
     MONITOR_TOKEN: { type: "string", default: "" },
+    /** Orders PENDING longer than this are listed as stuck by /monitor/lag. */
     MONITOR_STUCK_AFTER_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 60 },
+    /** Bearer token of operations that change something (replaying dead letters from the console); empty = open (development on loopback only). */
     OPS_TOKEN: { type: "string", default: "" },
+    /** The live console samples the pipeline (lag, backlog, order flow, accept latency) once per this period. */
     CONSOLE_SAMPLE_INTERVAL_MS: { type: "integer", minimum: 250, maximum: 60000, default: 2000 },
+    /** History the console keeps in memory and sends to a browser on connect. */
     CONSOLE_HISTORY_SECONDS: { type: "integer", minimum: 60, maximum: 86400, default: 900 },
+    /** Most console event streams open at once; the next ones get 503. */
     CONSOLE_MAX_STREAMS: { type: "integer", minimum: 1, maximum: 1000, default: 20 },
+    /** Newest dead letters per partition the console's browser reads. */
     CONSOLE_DLQ_MAX_LETTERS: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+    /** Bound on one read of a dead-letter topic (joining a throw-away group included). */
     CONSOLE_DLQ_READ_TIMEOUT_MS: { type: "integer", minimum: 1000, maximum: 120000, default: 15000 },
+    /** /metrics listener of the processes without an HTTP server (relay, consumers). */
     METRICS_HOST: { type: "string", minLength: 1, default: "127.0.0.1" },
+    /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
     METRICS_PORT: { type: "integer", minimum: 0, maximum: 65535, default: 0 },
+    /** order-state cancels an order still PENDING this long after its first outcome ("payment deadline passed"). */
     SAGA_PAYMENT_DEADLINE_SECONDS: { type: "integer", minimum: 1, maximum: 604800, default: 900 },
+    /** How often order-state's deadline job looks for passed deadlines. */
     SAGA_DEADLINE_INTERVAL_MS: { type: "integer", minimum: 50, maximum: 600000, default: 5000 },
+    /** Most orders the deadline job cancels per transaction. */
     SAGA_DEADLINE_BATCH_SIZE: { type: "integer", minimum: 1, maximum: 10000, default: 100 },
+    /** Inbox rows (first-delivery marks) older than this are deleted; a redelivery older than it would run again. */
     INBOX_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 168 },
+    /** How often each consumer service runs its retention (its group's inbox rows; payment: old callbacks). */
     CONSUMER_RETENTION_INTERVAL_MS: { type: "integer", minimum: 1000, maximum: 86400000, default: 60000 },
+    /** The payment reconciler stops looking for the payment of a callback this old (marks it expired). */
     PAYMENT_CALLBACK_EXPIRE_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 24 },
+    /** Reconciled or expired payment callbacks are deleted this long after they arrived. */
     PAYMENT_CALLBACK_RETENTION_HOURS: { type: "integer", minimum: 1, maximum: 8760, default: 720 },
+    /** production: the API refuses to start with development secrets; development also requires them off loopback. */
     ORDERFLOW_ENV: { type: "string", enum: ["development", "production"], default: "development" },
+    /** Bearer token for reads of customer data (GET /orders, GET /orders/{id}); empty = open (development only). */
     ORDERS_READ_TOKEN: { type: "string", default: "" },
+    /** The API answers 503 at once when the requests waiting for a database connection would wait longer than this; 0 = never shed. */
     API_SHED_QUEUE_WAIT_MS: { type: "integer", minimum: 0, maximum: 600000, default: 2000 },
+    /** ... or when this many already wait, whatever the pace (a burst arrives before any pace is known); 0 = no cap. */
     API_SHED_MAX_WAITING: { type: "integer", minimum: 0, maximum: 1000000, default: 200 },
+    /** Requests per client (API token, else address) per RATE_LIMIT_WINDOW_MS; 0 = no limit. */
     RATE_LIMIT_MAX: { type: "integer", minimum: 0, maximum: 10000000, default: 5000 },
     RATE_LIMIT_WINDOW_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 1000 },
+    /** Most `Prefer: wait` requests held at once; the next ones answer at once with the current state. */
     ORDER_WAIT_MAX_WAITERS: { type: "integer", minimum: 0, maximum: 1000000, default: 1000 },
+    /** How long the API prices orders from its in-memory copy of a product before re-reading it; 0 = no cache. */
     CATALOGUE_CACHE_TTL_MS: { type: "integer", minimum: 0, maximum: 3600000, default: 2000 },
+    /** /metrics serves cached backlog gauges, refreshed (Kafka + database) at most once per this period. */
     MONITOR_GAUGE_REFRESH_MS: { type: "integer", minimum: 100, maximum: 3600000, default: 10000 },
+    /** A relay whose lock session stayed silent this long (frozen host) is disconnected by the others, which take its shards. */
     RELAY_MEMBER_LEASE_MS: { type: "integer", minimum: 1000, maximum: 600000, default: 15000 },
   },
 } as const;
 
-export interface AppConfig {
-  LOG_LEVEL: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  DATABASE_URL: string;
-  DATABASE_POOL_SIZE: number;
-  DATABASE_CONNECT_TIMEOUT_MS: number;
-  DATABASE_STATEMENT_TIMEOUT_MS: number;
-  DATABASE_IDLE_IN_TX_TIMEOUT_MS: number;
-  KAFKA_BROKERS: string;
-  KAFKA_CLIENT_ID: string;
-  TOPIC_PREFIX: string;
-  TOPIC_PARTITIONS: number;
-  SCHEMA_REGISTRY_URL: string;
-  OTEL_EXPORTER_OTLP_ENDPOINT: string;
-  TRACE_DB_STATEMENTS: boolean;
-  JAEGER_QUERY_URL: string;
-  /** A full Jaeger UI (e.g. docker-compose's jaegertracing/jaeger image); empty: only our own trace view. */
-  JAEGER_UI_URL: string;
-  API_HOST: string;
-  API_PORT: number;
-  API_BODY_LIMIT_BYTES: number;
-  IDEMPOTENCY_KEY_TTL_SECONDS: number;
-  SHUTDOWN_GRACE_MS: number;
-  /** Replicas of the topics the services create; -1 = the brokers' default.replication.factor. */
-  TOPIC_REPLICATION_FACTOR: number;
-  RELAY_SHARDS: number;
-  RELAY_BATCH_SIZE: number;
-  RELAY_POLL_INTERVAL_MS: number;
-  RELAY_WAKEUP: "poll" | "notify";
-  RELAY_MAX_ENCODE_ATTEMPTS: number;
-  OUTBOX_RETENTION_HOURS: number;
-  OUTBOX_RETENTION_INTERVAL_MS: number;
-  CONSUMER_MAX_WAIT_MS: number;
-  CONSUMER_MIN_BYTES: number;
-  CONSUMER_LINGER_MS: number;
-  CONSUMER_COMMIT_INTERVAL_MS: number;
-  CONSUMER_SESSION_TIMEOUT_MS: number;
-  CONSUMER_HEARTBEAT_INTERVAL_MS: number;
-  CONSUMER_PARTITIONS_CONCURRENCY: number;
-  CONSUMER_BATCH_SIZE: number;
-  CONSUMER_MAX_ATTEMPTS: number;
-  CONSUMER_RETRY_INITIAL_MS: number;
-  CONSUMER_RETRY_MAX_MS: number;
-  CONSUMER_DB_PAUSE_INITIAL_MS: number;
-  CONSUMER_DB_PAUSE_MAX_MS: number;
-  CONSUMER_TX_TIMEOUT_MS: number;
-  PAYMENT_LATENCY_MS: number;
-  PAYMENT_DECLINE_ABOVE_MINOR: number;
-  PAYMENT_DECLINE_CUSTOMER_PREFIX: string;
-  PAYMENT_PENDING_CUSTOMER_PREFIX: string;
-  PAYMENT_TRANSIENT_ERROR_RATE: number;
-  PAYMENT_TIMEOUT_MS: number;
-  PAYMENT_WEBHOOK_SECRET: string;
-  WEBHOOK_TOLERANCE_SECONDS: number;
-  PAYMENT_RECONCILE_INTERVAL_MS: number;
-  PREFER_WAIT_MAX_SECONDS: number;
-  ORDER_WAIT_POLL_INTERVAL_MS: number;
-  /** Bearer token for /monitor/*; empty = open (bind the API to 127.0.0.1 then). */
-  MONITOR_TOKEN: string;
-  /** Orders PENDING longer than this are listed as stuck by /monitor/lag. */
-  MONITOR_STUCK_AFTER_SECONDS: number;
-  /** Bearer token of operations that change something (replaying dead letters from the console); empty = open (development on loopback only). */
-  OPS_TOKEN: string;
-  /** The live console samples the pipeline (lag, backlog, order flow, accept latency) once per this period. */
-  CONSOLE_SAMPLE_INTERVAL_MS: number;
-  /** History the console keeps in memory and sends to a browser on connect. */
-  CONSOLE_HISTORY_SECONDS: number;
-  /** Most console event streams open at once; the next ones get 503. */
-  CONSOLE_MAX_STREAMS: number;
-  /** Newest dead letters per partition the console's browser reads. */
-  CONSOLE_DLQ_MAX_LETTERS: number;
-  /** Bound on one read of a dead-letter topic (joining a throw-away group included). */
-  CONSOLE_DLQ_READ_TIMEOUT_MS: number;
-  /** /metrics listener of the processes without an HTTP server (relay, consumers). */
-  METRICS_HOST: string;
-  /** 0 = a free port, logged at start (N instances never collide); set one per instance for Prometheus. */
-  METRICS_PORT: number;
-  /** order-state cancels an order still PENDING this long after its first outcome ("payment deadline passed"). */
-  SAGA_PAYMENT_DEADLINE_SECONDS: number;
-  /** How often order-state's deadline job looks for passed deadlines. */
-  SAGA_DEADLINE_INTERVAL_MS: number;
-  /** Most orders the deadline job cancels per transaction. */
-  SAGA_DEADLINE_BATCH_SIZE: number;
-  /** Inbox rows (first-delivery marks) older than this are deleted; a redelivery older than it would run again. */
-  INBOX_RETENTION_HOURS: number;
-  /** How often each consumer service runs its retention (its group's inbox rows; payment: old callbacks). */
-  CONSUMER_RETENTION_INTERVAL_MS: number;
-  /** The payment reconciler stops looking for the payment of a callback this old (marks it expired). */
-  PAYMENT_CALLBACK_EXPIRE_HOURS: number;
-  /** Reconciled or expired payment callbacks are deleted this long after they arrived. */
-  PAYMENT_CALLBACK_RETENTION_HOURS: number;
-  /** production: the API refuses to start with development secrets; development also requires them off loopback. */
-  ORDERFLOW_ENV: "development" | "production";
-  /** Bearer token for reads of customer data (GET /orders, GET /orders/{id}); empty = open (development only). */
-  ORDERS_READ_TOKEN: string;
-  /** The API answers 503 at once when the requests waiting for a database connection would wait longer than this; 0 = never shed. */
-  API_SHED_QUEUE_WAIT_MS: number;
-  /** ... or when this many already wait, whatever the pace (a burst arrives before any pace is known); 0 = no cap. */
-  API_SHED_MAX_WAITING: number;
-  /** Requests per client (API token, else address) per RATE_LIMIT_WINDOW_MS; 0 = no limit. */
-  RATE_LIMIT_MAX: number;
-  RATE_LIMIT_WINDOW_MS: number;
-  /** Most `Prefer: wait` requests held at once; the next ones answer at once with the current state. */
-  ORDER_WAIT_MAX_WAITERS: number;
-  /** How long the API prices orders from its in-memory copy of a product before re-reading it; 0 = no cache. */
-  CATALOGUE_CACHE_TTL_MS: number;
-  /** /metrics serves cached backlog gauges, refreshed (Kafka + database) at most once per this period. */
-  MONITOR_GAUGE_REFRESH_MS: number;
-  /** A relay whose lock session stayed silent this long (frozen host) is disconnected by the others, which take its shards. */
-  RELAY_MEMBER_LEASE_MS: number;
-}
+/** The TypeScript type of one property of the schema: its enum's members, else its JSON type. */
+type ValueOf<P> = P extends { enum: readonly (infer Member)[] }
+  ? Member
+  : P extends { type: "integer" | "number" }
+    ? number
+    : P extends { type: "boolean" }
+      ? boolean
+      : P extends { type: "string" }
+        ? string
+        : never;
+
+type ConfigProperties = (typeof configSchema)["properties"];
+
+/**
+ * The validated configuration, derived from configSchema so a variable is declared once: adding one to the schema
+ * adds it here (with its doc comment), and a type that no longer matches its schema fails the typecheck.
+ */
+export type AppConfig = { -readonly [Name in keyof ConfigProperties]: ValueOf<ConfigProperties[Name]> };

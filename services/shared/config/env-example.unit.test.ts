@@ -4,14 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "./config-schema.ts";
 import { loadConfig } from "./load-config.ts";
+import { stackVariables } from "../../../scripts/stack/stack-config.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const STACK_VARIABLES = [
-  "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_HEAP_MB",
-  "SCHEMA_REGISTRY_PORT", "SCHEMA_REGISTRY_MANAGEMENT_PORT", "JAEGER_UI_PORT", "JAEGER_OTLP_GRPC_PORT",
-  "JAEGER_OTLP_HTTP_PORT", "JAEGER_GRPC_QUERY_PORT", "KAFKA_CLUSTER_PORT", "KAFKA_CLUSTER_CONTROLLER_PORT",
-  "KAFKA_CLUSTER_HEAP_MB",
-];
 
 function exampleEntries(): Map<string, string> {
   const text = readFileSync(path.join(repo, ".env.example"), "utf8");
@@ -26,13 +21,13 @@ function exampleEntries(): Map<string, string> {
 describe(".env.example", () => {
   it("documents every variable the services and the stack read", () => {
     const documented = exampleEntries();
-    const missing = [...Object.keys(configSchema.properties), ...STACK_VARIABLES].filter((name) => !documented.has(name));
+    const missing = [...Object.keys(configSchema.properties), ...Object.keys(stackVariables)].filter((name) => !documented.has(name));
     expect(missing).toEqual([]);
   });
 
   it("shows the same defaults the code uses", () => {
     const documented = exampleEntries();
-    const defaults = loadConfig({});
+    const defaults = { ...loadConfig({}), ...stackVariables };
     const differing = Object.entries(defaults)
       .filter(([name, value]) => documented.has(name) && documented.get(name) !== String(value))
       .map(([name, value]) => `${name}: code ${String(value)} vs .env.example ${documented.get(name)}`);

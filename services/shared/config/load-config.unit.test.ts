@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { AppConfig } from "./config-schema.ts";
 import { ConfigError, loadConfig, topicName } from "./load-config.ts";
 
 describe("loadConfig", () => {
@@ -38,5 +39,17 @@ describe("loadConfig", () => {
 
   it("prefixes topic names", () => {
     expect(topicName({ TOPIC_PREFIX: "test.run1." }, "orders")).toBe("test.run1.orders");
+  });
+
+  it("types each variable from its schema (checked by the typecheck): enums as their members, integers as numbers", () => {
+    const config = loadConfig({});
+    expectTypeOf(config).toEqualTypeOf<AppConfig>();
+    expectTypeOf(config.RELAY_WAKEUP).toEqualTypeOf<"poll" | "notify">();
+    expectTypeOf(config.API_PORT).toEqualTypeOf<number>();
+    expectTypeOf(config.TRACE_DB_STATEMENTS).toEqualTypeOf<boolean>();
+    expectTypeOf(config.KAFKA_BROKERS).toEqualTypeOf<string>();
+    expectTypeOf<AppConfig>().not.toHaveProperty("NOT_A_VARIABLE");
+    expect(typeof config.TRACE_DB_STATEMENTS).toBe("boolean");
+    expect(config.RELAY_WAKEUP).toBe("poll");
   });
 });

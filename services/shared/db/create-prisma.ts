@@ -1,14 +1,12 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import type pg from "pg";
 import { PrismaClient } from "./generated/client.ts";
-import { POOL_DEFAULTS, poolConfig, type PoolOptions } from "./pool.ts";
+import { poolConfig, type PoolOptions } from "./pool.ts";
 
 export type PrismaOptions = PoolOptions & {
   /** Use this pool (shared with the raw-SQL path) instead of opening one from the options above. */
   pool?: pg.Pool;
 };
-
-export const PRISMA_DEFAULTS = POOL_DEFAULTS;
 
 /**
  * A PrismaClient on the pg driver adapter (no native query engine). The caller owns it: `$disconnect()` on

@@ -1,7 +1,7 @@
 // The database layer's public surface: import from here, not from ./generated (generated, git-ignored).
-export { createPrisma, PRISMA_DEFAULTS, type PrismaOptions } from "./create-prisma.ts";
+export { createPrisma, type PrismaOptions } from "./create-prisma.ts";
 export { createPool, poolConfig, POOL_DEFAULTS, type PoolOptions } from "./pool.ts";
-export { databaseFromConfig, prismaFromConfig, type Database } from "./prisma-from-config.ts";
+export { databaseFromConfig, type Database } from "./prisma-from-config.ts";
 export { executorOf, inTransaction, raw, sql, type SqlExecutor, type SqlFragment, type SqlQuery } from "./sql.ts";
 export {
   DatabaseUnavailableError,

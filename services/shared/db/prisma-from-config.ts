@@ -16,11 +16,6 @@ function poolOptionsFrom(config: AppConfig, applicationName: string, logger: Log
   };
 }
 
-/** A service's Prisma client from validated configuration (DATABASE_* variables); pool errors are logged, not thrown. */
-export function prismaFromConfig(config: AppConfig, applicationName: string, logger: Logger): PrismaClient {
-  return createPrisma(config.DATABASE_URL, poolOptionsFrom(config, applicationName, logger));
-}
-
 /** One pool for the raw-SQL path and Prisma alike. `close()` disconnects Prisma, then ends the pool. */
 export interface Database {
   pool: pg.Pool;

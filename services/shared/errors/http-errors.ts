@@ -8,7 +8,6 @@ export const BadRequestError = defineError({ code: "BAD_REQUEST", status: 400, t
 export const MalformedJsonError = defineError({ code: "MALFORMED_JSON", status: 400, title: "The request body is not valid JSON" });
 export const NotFoundError = defineError({ code: "NOT_FOUND", status: 404, title: "Resource not found" });
 export const MethodNotAllowedError = defineError({ code: "METHOD_NOT_ALLOWED", status: 405, title: "Method not allowed" });
-export const ConflictError = defineError({ code: "CONFLICT", status: 409, title: "Conflict", canRetry: true });
 export const PayloadTooLargeError = defineError({ code: "PAYLOAD_TOO_LARGE", status: 413, title: "Request body too large" });
 export const UnsupportedMediaTypeError = defineError({ code: "UNSUPPORTED_MEDIA_TYPE", status: 415, title: "Unsupported media type" });
 export const ValidationError = defineError({ code: "VALIDATION_FAILED", status: 422, title: "The request is not valid" });

@@ -102,4 +102,4 @@ export interface EventPayloads {
 
 // Compile-time check that every event type of the catalogue has a payload shape and vice versa.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-export const EVERY_EVENT_HAS_A_PAYLOAD: Exact<keyof EventPayloads, EventType> = true;
+const _everyEventHasAPayload: Exact<keyof EventPayloads, EventType> = true;

@@ -35,10 +35,6 @@ export function deadLetterTopicOf(group: ConsumerGroup): DlqTopic {
   return `dlq.${group}`;
 }
 
-export function isConsumerGroup(value: string): value is ConsumerGroup {
-  return (CONSUMER_GROUPS as readonly string[]).includes(value);
-}
-
 /** Every logical topic the system writes to: what the relay provisions at start. */
 export const ALL_LOGICAL_TOPICS: readonly string[] = [...EVENT_TOPIC_NAMES, ...DLQ_TOPICS];
 

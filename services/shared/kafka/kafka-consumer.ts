@@ -40,7 +40,3 @@ export async function resetGroupOffsetsToEarliest(admin: Admin, groupId: string,
   await admin.resetOffsets({ groupId, topic, earliest: true });
 }
 
-/** Sets a group's committed offset of one partition (e.g. to replay one record); the group must be empty. */
-export async function setGroupOffset(admin: Admin, groupId: string, topic: string, partition: number, offset: string): Promise<void> {
-  await admin.setOffsets({ groupId, topic, partitions: [{ partition, offset }] });
-}

@@ -87,22 +87,6 @@ export const backlogMetrics = perRegistry((registry) => ({
   stuckOrders: new Gauge({ name: "orderflow_orders_pending_too_long", help: "Orders PENDING for longer than MONITOR_STUCK_AFTER_SECONDS.", registers: [registry] }),
 }));
 
-/** What the consumer runner calls; an interface so the runner does not depend on prom-client. */
-export interface ConsumerMetricsHooks {
-  processed(group: string, topic: string, outcome: "ok" | "retry" | "dead-letter" | "duplicate", seconds: number): void;
-  retried(group: string, topic: string): void;
-  deadLettered(group: string, topic: string): void;
-}
-
-export function consumerMetricsHooks(registry: Registry): ConsumerMetricsHooks {
-  const metrics = consumerMetrics(registry);
-  return {
-    processed: (group, topic, outcome, seconds) => metrics.processingDuration.observe({ consumer_group: group, topic, outcome }, seconds),
-    retried: (group, topic) => metrics.retries.inc({ consumer_group: group, topic }),
-    deadLettered: (group, topic) => metrics.deadLetters.inc({ consumer_group: group, topic }),
-  };
-}
-
 /** order-state calls this when it writes CONFIRMED or CANCELLED. */
 export function recordOrderTerminal(registry: Registry, status: "CONFIRMED" | "CANCELLED", placedAt: Date, at: Date = new Date()): void {
   orderMetrics(registry).placedToTerminal.observe({ status }, Math.max(0, (at.getTime() - placedAt.getTime()) / 1000));

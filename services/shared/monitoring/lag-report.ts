@@ -11,7 +11,6 @@ import { MonitorTimeoutError } from "./monitor-timeout-error.ts";
 
 /** The pipeline's consumer groups (the topic catalogue's); each has a dead-letter topic dlq.<group>. */
 export const MONITORED_GROUPS = CONSUMER_GROUPS;
-export type MonitoredGroup = (typeof MONITORED_GROUPS)[number];
 
 /** Kafka group id of a logical group: TOPIC_PREFIX applies, so a test run never joins the dev consumers' groups. */
 export function kafkaGroupId(config: Pick<AppConfig, "TOPIC_PREFIX">, group: string): string {

@@ -1,0 +1,80 @@
+/**
+ * A Kafka broker (and, when asked, a schema registry) of a test's own, for tests that stop and restart one: the
+ * shared stack's broker and registry are what `npm start` and every other test file use, so no test stops those.
+ * Same components and cached artefacts as the stack (scripts/stack/components), in .stack/dedicated/<name>/ on free
+ * ports; the registry stores into the stack's PostgreSQL like the shared one (schema ids are global there).
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts";
+import { ccompatUrl, registry as registryComponent } from "../../scripts/stack/components/registry.ts";
+import { createStackContext, type StackContext } from "../../scripts/stack/context.ts";
+
+/** Heap of the dedicated broker: it holds a few test topics, not the pipeline's load. */
+const DEDICATED_KAFKA_HEAP_MB = 256;
+
+export interface DedicatedStack {
+  brokers: string[];
+  /** Set when started with the registry. */
+  registryUrl: string;
+  /** Starts what is stopped; returns once it answers (Kafka: a Metadata round trip; registry: the Confluent API). */
+  start(): Promise<void>;
+  /** Stops both cleanly (data stays for the next start). */
+  stop(): Promise<void>;
+  /** Stops and deletes the instance's data. */
+  close(): Promise<void>;
+  /** Whether each started component answers now (a protocol round trip, as `npm run stack -- status`). */
+  answering(): Promise<boolean[]>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function dedicatedContext(name: string): Promise<StackContext> {
+  const shared = createStackContext();
+  const root = path.join(shared.paths.root, "dedicated", name);
+  const paths = { ...shared.paths, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
+  mkdirSync(paths.logs, { recursive: true });
+  mkdirSync(paths.run, { recursive: true });
+  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const config = { ...shared.config, kafkaPort, kafkaControllerPort, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB, registryPort, registryManagementPort };
+  return { ...shared, paths, config };
+}
+
+/** Installs (links to the machine's cached artefacts) and starts a broker, plus a registry with `withRegistry`. */
+export async function startDedicatedStack(name: string, options: { withRegistry?: boolean } = {}): Promise<DedicatedStack> {
+  const ctx = await dedicatedContext(name);
+  const components = options.withRegistry ? [kafkaComponent, registryComponent] : [kafkaComponent];
+  for (const component of components) await component.install(ctx);
+  const stack: DedicatedStack = {
+    brokers: [`${ctx.config.host}:${ctx.config.kafkaPort}`],
+    registryUrl: ccompatUrl(ctx),
+    async start() {
+      for (const component of components) await component.start(ctx);
+    },
+    async stop() {
+      for (const component of [...components].reverse()) await component.stop(ctx);
+    },
+    answering: () => Promise.all(components.map((component) => component.isHealthy(ctx))),
+    async close() {
+      await stack.stop();
+      rmSync(ctx.paths.root, { recursive: true, force: true });
+    },
+  };
+  try {
+    await stack.start();
+  } catch (error) {
+    await stack.close().catch(() => undefined);
+    throw error;
+  }
+  return stack;
+}
