@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Tiers by file suffix: unit (pure logic, fakes allowed), int (real stack), e2e (whole pipeline through HTTP).
+// Tiers by file suffix: unit (pure logic, fakes allowed), int (real stack), e2e (whole pipeline through HTTP),
+// chaos (test/chaos: faults under load, each scenario ending in the audit).
 // int and e2e expect the stack that scripts/test.ts brings up; they never skip themselves when it is missing.
 export default defineConfig({
   test: {
@@ -23,6 +24,16 @@ export default defineConfig({
           include: ["services/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "chaos",
+          setupFiles: ["test/support/isolate-test-file.ts"],
+          include: ["test/chaos/**/*.chaos.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

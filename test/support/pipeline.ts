@@ -112,15 +112,19 @@ export class Pipeline {
     return (this.processes.get(service) ?? []).filter((p) => p.running);
   }
 
-  /** Starts `count` more instances and waits until they are ready (consumers: their group is Stable with all of them). */
-  async startService(service: PipelineService, count = 1): Promise<ServiceProcess[]> {
+  /**
+   * Starts `count` more instances and waits until they are ready (consumers: their group is Stable with all of
+   * them). `env` adds to the pipeline's environment for these instances only; `waitForGroup: false` returns once
+   * each instance is up, without waiting for its group to settle (instances joining during a rebalance storm).
+   */
+  async startService(service: PipelineService, count = 1, options: { env?: Record<string, string>; waitForGroup?: boolean } = {}): Promise<ServiceProcess[]> {
     const fresh = Array.from({ length: count }, () => {
       this.started += 1;
-      return new ServiceProcess({ repo, service, label: `${service}-${this.started}`, env: this.env, logDir: this.logDir });
+      return new ServiceProcess({ repo, service, label: `${service}-${this.started}`, env: { ...this.env, ...options.env }, logDir: this.logDir });
     });
     this.processes.set(service, [...(this.processes.get(service) ?? []), ...fresh]);
     await Promise.all(fresh.map((p) => this.waitReady(service, p)));
-    if (service in CONSUMER_GROUPS) await this.waitForGroup(service as ConsumerService, this.instances(service).length, READY_TIMEOUT_MS);
+    if (service in CONSUMER_GROUPS && options.waitForGroup !== false) await this.waitForGroup(service as ConsumerService, this.instances(service).length, READY_TIMEOUT_MS);
     return fresh;
   }
 
