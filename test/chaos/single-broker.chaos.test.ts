@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reportTable, selectedScenarios, startPipeline, type ChaosPipeline, type ScenarioRow } from "../support/chaos-kit.ts";
+import { chaosProfile, reportTable, selectedScenarios, startPipeline, type ChaosPipeline, type ChaosProfile, type ScenarioRow, type TcpProxy } from "../support/chaos-kit.ts";
 import { pollUntil, type ConsumerService } from "../support/pipeline.ts";
 
 const GROUPS: readonly ConsumerService[] = ["inventory", "payment", "order-state", "notification"];
@@ -16,24 +16,35 @@ const GROUPS: readonly ConsumerService[] = ["inventory", "payment", "order-state
 interface Scenario {
   name: string;
   what: string;
+  /** Profiles whose "all" includes it (both by default). */
+  profiles?: ReadonlyArray<ChaosProfile["name"]>;
   /** How long the fault lasts, from the profile. */
   faultMs: (chaos: ChaosPipeline) => number;
   inject: (chaos: ChaosPipeline) => Promise<void>;
 }
 
-/** Cuts a proxy for `ms`, then heals it. */
-async function cutFor(proxy: { cut(): void; heal(): void } | undefined, ms: number): Promise<void> {
+/** Cuts a proxy for `ms`, then heals it; fails if no service connection was there to cut (the fault missed). */
+async function cutFor(proxy: TcpProxy | undefined, ms: number): Promise<void> {
   if (!proxy) throw new Error("no proxy in front of this dependency");
+  const before = proxy.stats.resets;
   proxy.cut();
   try {
     await sleep(ms);
   } finally {
     proxy.heal();
   }
+  if (proxy.stats.resets === before) throw new Error(`the cut reset no connection: nothing used the proxy on port ${proxy.port}`);
 }
 
-async function waitForInstances(chaos: ChaosPipeline, service: ConsumerService | "outbox-relay", count: number): Promise<void> {
-  await pollUntil(async () => (chaos.pipeline.instances(service).length >= count ? true : undefined), 60_000, `${count} ${service} instance(s) running again`, 200);
+/** Fails unless one of `instances` logged `msg`: the fault really reached the service. */
+function expectLogged(instances: ReadonlyArray<{ lines: Array<Record<string, unknown>>; label: string }>, msg: string): void {
+  if (!instances.some((instance) => instance.lines.some((line) => line.msg === msg))) throw new Error(`the fault did not bite: none of ${instances.map((i) => i.label).join(", ")} logged "${msg}"`);
+}
+
+/** Waits (bounded) until the watchdog has restarted what was killed. */
+async function waitForInstances(chaos: ChaosPipeline, service: ConsumerService | "outbox-relay"): Promise<void> {
+  const count = chaos.instanceCount(service);
+  await pollUntil(async () => (chaos.pipeline.instances(service).length >= count ? true : undefined), 120_000, `${count} ${service} instance(s) running again`, 200);
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -43,7 +54,7 @@ const SCENARIOS: readonly Scenario[] = [
     faultMs: () => 3_000,
     inject: async (chaos) => {
       await chaos.kill("outbox-relay");
-      await waitForInstances(chaos, "outbox-relay", 1);
+      await waitForInstances(chaos, "outbox-relay");
     },
   },
   {
@@ -52,13 +63,25 @@ const SCENARIOS: readonly Scenario[] = [
     faultMs: (chaos) => chaos.profile.freezeMs,
     inject: (chaos) => chaos.freeze("outbox-relay", chaos.profile.freezeMs),
   },
+  {
+    name: "consumers",
+    what: "one consumer of every group SIGKILLed mid-batch (restarted), then one of every group SIGSTOPped and resumed",
+    profiles: ["short"],
+    faultMs: (chaos) => chaos.profile.freezeMs + 3_000,
+    inject: async (chaos) => {
+      await Promise.all(GROUPS.map((group) => chaos.kill(group, 0)));
+      await Promise.all(GROUPS.map((group) => waitForInstances(chaos, group)));
+      await Promise.all(GROUPS.map((group) => chaos.freeze(group, chaos.profile.freezeMs, 0)));
+    },
+  },
   ...GROUPS.map<Scenario>((group) => ({
     name: `consumer-${group}`,
-    what: `one ${group} consumer SIGKILLed mid-batch (restarted), then the other SIGSTOPped and resumed`,
+    profiles: ["long"],
+    what: `one of two ${group} consumers SIGKILLed mid-batch (restarted), then one SIGSTOPped and resumed`,
     faultMs: (chaos) => chaos.profile.freezeMs + 3_000,
     inject: async (chaos) => {
       await chaos.kill(group, 0);
-      await waitForInstances(chaos, group, 2);
+      await waitForInstances(chaos, group);
       await chaos.freeze(group, chaos.profile.freezeMs, 0);
     },
   })),
@@ -79,14 +102,18 @@ const SCENARIOS: readonly Scenario[] = [
     what: "schema registry unreachable, and an inventory consumer restarted meanwhile (it must fetch schemas)",
     faultMs: (chaos) => chaos.profile.registryDownMs,
     inject: async (chaos) => {
-      chaos.proxies.registry.cut();
+      const registry = chaos.proxies.registry;
+      registry.cut();
+      const refusedBefore = registry.stats.resets;
       try {
         await chaos.kill("inventory", 0);
+        // The restarted instance has no schema cached: the records it is given need the registry.
+        await waitForInstances(chaos, "inventory");
         await sleep(chaos.profile.registryDownMs);
       } finally {
-        chaos.proxies.registry.heal();
+        registry.heal();
       }
-      await waitForInstances(chaos, "inventory", 2);
+      if (registry.stats.resets === refusedBefore) throw new Error("the fault did not bite: nothing asked the registry while it was down");
     },
   },
   {
@@ -100,10 +127,12 @@ const SCENARIOS: readonly Scenario[] = [
     what: "the simulated provider failing every call, then answering in 1-3 s (PAYMENT_LATENCY_MS 2000)",
     faultMs: (chaos) => chaos.profile.providerDownMs + chaos.profile.providerSlowMs,
     inject: async (chaos) => {
-      await chaos.replaceWith("payment", { PAYMENT_TRANSIENT_ERROR_RATE: "1" });
+      const down = await chaos.replaceWith("payment", { PAYMENT_TRANSIENT_ERROR_RATE: "1" });
       await sleep(chaos.profile.providerDownMs);
-      await chaos.replaceWith("payment", { PAYMENT_LATENCY_MS: "2000" });
+      expectLogged(down, "dependency unavailable: partition paused");
+      const slow = await chaos.replaceWith("payment", { PAYMENT_LATENCY_MS: "2000" });
       await sleep(chaos.profile.providerSlowMs);
+      expectLogged(slow, "payment authorization answered");
       await chaos.replaceWith("payment", {});
     },
   },
@@ -130,19 +159,24 @@ const SCENARIOS: readonly Scenario[] = [
     what: "consumer instances joining and leaving every few seconds, every group in turn",
     faultMs: (chaos) => chaos.profile.stormMs,
     inject: async (chaos) => {
+      const base = chaos.profile.consumerInstances;
       const steps = Math.floor(chaos.profile.stormMs / chaos.profile.stormEveryMs);
       for (let step = 0; step < steps; step += 1) {
         const started = Date.now();
         const group = GROUPS[Math.floor(step / 2) % GROUPS.length]!;
-        await chaos.scale(group, step % 2 === 0 ? 3 : 2);
+        await chaos.scale(group, step % 2 === 0 ? base + 1 : base);
         await sleep(Math.max(0, chaos.profile.stormEveryMs - (Date.now() - started)));
       }
-      for (const group of GROUPS) await chaos.scale(group, 2);
+      for (const group of GROUPS) await chaos.scale(group, base);
     },
   },
 ];
 
-const selected = selectedScenarios(SCENARIOS.map((s) => s.name));
+const profile = chaosProfile().name;
+const selected = selectedScenarios(
+  SCENARIOS.map((s) => s.name),
+  SCENARIOS.filter((s) => s.profiles?.includes(profile) ?? true).map((s) => s.name),
+);
 let chaos: ChaosPipeline;
 const rows: ScenarioRow[] = [];
 

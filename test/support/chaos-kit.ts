@@ -8,7 +8,8 @@
  *   await chaos.stop();
  *
  * - startPipeline(options): a database of its own (so the audit sees only this run), every service a child
- *   process (test/support/pipeline.ts, the compiled entry points npm start runs), restarted like npm start's
+ *   process (test/support/pipeline.ts, the compiled entry points npm start runs; consumers with the profile's
+ *   instance count), restarted like npm start's
  *   supervisor restarts a crashed instance; PostgreSQL, Kafka (a dedicated broker, test/support/chaos/dedicated-kafka.ts),
  *   the registry and Jaeger's OTLP port each behind a TcpProxy (`chaos.proxies`), so no scenario stops the shared
  *   stack. options.kafkaBrokers replaces the dedicated broker (a cluster scenario brings its own).
@@ -34,7 +35,8 @@ import { startDedicatedKafka, type DedicatedKafka } from "./chaos/dedicated-kafk
 import { openLoopLoad, type LoadResult, type LoadRun, type OrderBody } from "./chaos/order-load.ts";
 import { TcpProxy } from "./chaos/tcp-proxy.ts";
 import { createProducts } from "./order-fixtures.ts";
-import { ALL_SERVICES, Pipeline, pollUntil, type PipelineService } from "./pipeline.ts";
+import { ALL_SERVICES, Pipeline, pollUntil, type ConsumerService, type PipelineService } from "./pipeline.ts";
+import type { ServiceProcess } from "./service-process.ts";
 import { useIsolatedDatabase } from "./stack-test-kit.ts";
 
 export { chaosProfile, selectedScenarios, type ChaosProfile } from "./chaos/chaos-profile.ts";
@@ -60,6 +62,8 @@ export interface ScenarioRow {
   accepted: number;
   /** Refused answers (503 while the database was cut, 429, ...) and requests without an answer. */
   refused: number;
+  /** The refusals by status (503: shed or the database unreachable; see docs/http-api.md). */
+  refusedByStatus: Record<string, number>;
   unanswered: number;
   /** Accepted orders missing or unfinished, plus the audit's lost-event findings. */
   lost: number;
@@ -75,7 +79,7 @@ export interface ScenarioRow {
 
 export interface ChaosOptions {
   name: string;
-  /** Instances per service (consumers: 2 by default, so a killed or frozen one has a partner to take over). */
+  /** Instances per service (consumers: the profile's consumerInstances by default). */
   instances?: Partial<Record<PipelineService, number>>;
   env?: Record<string, string>;
   /** Use these brokers instead of a dedicated broker behind a proxy (then `proxies.kafka` is undefined). */
@@ -145,6 +149,11 @@ export class ChaosPipeline {
     for (const extra of running.slice(instances)) await extra.stop(15_000);
   }
 
+  /** How many instances of `service` the watchdog keeps running. */
+  instanceCount(service: PipelineService): number {
+    return this.desired.get(service) ?? 0;
+  }
+
   /** SIGKILL the i-th running instance; the watchdog starts a new one. */
   async kill(service: PipelineService, index = 0): Promise<void> {
     const victim = this.pipeline.instances(service)[index];
@@ -164,13 +173,18 @@ export class ChaosPipeline {
     }
   }
 
-  /** Replaces every instance of `service` by ones with `env` added (the payment provider's fault settings), new ones first. */
-  async replaceWith(service: PipelineService, env: Record<string, string>): Promise<void> {
+  /**
+   * Replaces every instance of `service` by ones with `env` added (the payment provider's fault settings): new ones
+   * first, then the old ones drained (SIGTERM); returns once the group is Stable with only the new ones.
+   */
+  async replaceWith(service: ConsumerService, env: Record<string, string>): Promise<ServiceProcess[]> {
     const old = this.pipeline.instances(service);
     this.desired.set(service, 0);
-    await this.pipeline.startService(service, old.length, { env, waitForGroup: false });
+    const fresh = await this.pipeline.startService(service, old.length, { env, waitForGroup: false });
     await Promise.all(old.map((instance) => instance.stop(15_000)));
-    this.desired.set(service, this.pipeline.instances(service).length);
+    this.desired.set(service, fresh.length);
+    await this.pipeline.waitForGroup(service, fresh.length, 60_000);
+    return fresh;
   }
 
   /** Mixed orders: every tenth from a customer the provider declines (cancellation, stock release, void path). */
@@ -275,6 +289,7 @@ export class ChaosPipeline {
       offered: result.offered,
       accepted: result.accepted.length,
       refused: Object.values(result.refused).reduce((a, b) => a + b, 0),
+      refusedByStatus: result.refused,
       unanswered: result.unanswered,
       lost: Number(rows[0]!.lost) + count(verdict, LOST_CODES),
       duplicateEffects: count(verdict, DUPLICATE_CODES),
@@ -326,6 +341,8 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
   const undo = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
+  // The broker's JVM takes the longest to start: it comes up while the database is made.
+  const brokerStarting = options.kafkaBrokers ? Promise.resolve(undefined) : startDedicatedKafka();
   try {
     const database = await useIsolatedDatabase(`chaos_${options.name}`);
     cleanup.push(database.drop);
@@ -338,18 +355,16 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
     const otlpUrl = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || "http://127.0.0.1:4317";
     const otlp = await TcpProxy.start({ targetPort: Number(new URL(otlpUrl).port) });
     cleanup.push(() => otlp.close());
-    let broker: DedicatedKafka | undefined;
-    if (!options.kafkaBrokers) {
-      broker = await startDedicatedKafka();
-      cleanup.push(broker.stop);
-    }
+    const broker: DedicatedKafka | undefined = await brokerStarting;
+    if (broker) cleanup.push(broker.stop);
     const kafkaBrokers = options.kafkaBrokers ?? broker!.brokers;
     const prisma = createPrisma(directUrl, { poolSize: 2, applicationName: "chaos-setup" });
     await createProducts(prisma, SKUS.map((sku) => ({ sku, priceMinor: 1_250, stock: STOCK_PER_SKU })));
     await prisma.$disconnect();
+    const consumers = chaosProfile().consumerInstances;
     const pipeline = await Pipeline.start({
       name: `chaos-${options.name}`,
-      instances: { inventory: 2, payment: 2, "order-state": 2, notification: 2, ...options.instances },
+      instances: { inventory: consumers, payment: consumers, "order-state": consumers, notification: consumers, ...options.instances },
       env: {
         DATABASE_URL: withPort(directUrl, postgres.port),
         KAFKA_BROKERS: kafkaBrokers,
@@ -367,6 +382,8 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
     cleanup.push(() => db.end());
     return new ChaosPipeline(pipeline, db, directUrl, kafkaBrokers, { postgres, registry, otlp, kafka: broker?.proxy }, cleanup);
   } catch (error) {
+    const broker = await brokerStarting.catch(() => undefined);
+    if (broker && !cleanup.includes(broker.stop)) cleanup.push(broker.stop);
     await undo();
     throw error;
   }

@@ -26,7 +26,8 @@ export type ConsumerService = keyof typeof CONSUMER_GROUPS;
 export type PipelineService = "order-api" | "outbox-relay" | ConsumerService;
 export const ALL_SERVICES: readonly PipelineService[] = ["order-api", "outbox-relay", "inventory", "payment", "order-state", "notification"];
 
-const READY_TIMEOUT_MS = 60_000;
+// Generous: on a saturated 2-core machine, nine services starting at once each take tens of seconds to come up.
+const READY_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 15_000;
 const HTTP_TIMEOUT_MS = 40_000;
 
