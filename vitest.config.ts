@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Tiers by file suffix: unit (pure logic, fakes allowed), int (real stack), e2e (whole pipeline through HTTP).
+// Tiers by file suffix: unit (pure logic, fakes allowed), int (real stack), e2e (whole pipeline through HTTP),
+// chaos (test/chaos: faults under load, each scenario ending in the audit).
 // int and e2e expect the stack that scripts/test.ts brings up; they never skip themselves when it is missing.
 export default defineConfig({
   test: {

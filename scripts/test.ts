@@ -11,7 +11,13 @@ import { ALL_COMPONENTS } from "./stack/components/all.ts";
 import { stackUp } from "./stack/stack-manager.ts";
 import { generateClient, prepareDatabase, testEnvironment } from "./run/prepare-environment.ts";
 
-const TIERS = ["unit", "int", "e2e"] as const;
+const TIERS = ["unit", "int", "e2e", "chaos"] as const;
+/**
+ * What `npm test` runs when no tier is named. The chaos tier is not in it yet: four of its single-broker scenarios
+ * (registry-down, payment-provider, network-faults, rebalance-storm) still fail on their own checks (docs/chaos.md),
+ * and a tier that fails on every run would stop every change from landing. `npm run chaos` runs it.
+ */
+const DEFAULT_TIERS: readonly string[] = ["unit", "int", "e2e"];
 /** Tiers that need no stack, run beside its start. */
 const STACKLESS_TIERS: readonly string[] = ["unit"];
 
@@ -93,16 +99,29 @@ function startStackless(repo: string, tiers: readonly string[], env: NodeJS.Proc
   return sections;
 }
 
+/**
+ * Arguments: tier names pick tiers (DEFAULT_TIERS when none is named). `npm run chaos -- <scenario...|all> [--long]` is `npm test --
+ * chaos ...`: any other word names a chaos scenario (CHAOS_SCENARIOS) and --long selects the long profile
+ * (CHAOS_PROFILE=long; docs/chaos.md).
+ */
+function chaosChoices(args: readonly string[], env: NodeJS.ProcessEnv): { tiers: string[]; env: NodeJS.ProcessEnv } {
+  const named = TIERS.filter((t) => args.includes(t));
+  const scenarios = args.filter((a) => !(TIERS as readonly string[]).includes(a) && !a.startsWith("--"));
+  const runEnv: NodeJS.ProcessEnv = { ...env };
+  if (scenarios.length > 0) runEnv.CHAOS_SCENARIOS = scenarios.join(",");
+  if (args.includes("--long")) runEnv.CHAOS_PROFILE = "long";
+  return { tiers: named.length > 0 ? [...named] : [...DEFAULT_TIERS], env: runEnv };
+}
+
 async function main(): Promise<number> {
   const startedAt = Date.now();
   const ctx = createStackContext();
   const env = testEnvironment(process.env);
   const repo = ctx.paths.repo;
-  const only = process.argv.slice(2);
-  const tiers = only.length > 0 ? TIERS.filter((t) => only.includes(t)) : [...TIERS];
+  const { tiers, env: runEnv } = chaosChoices(process.argv.slice(2), env);
   console.log("Bringing up the local stack (first run installs it; later runs reuse it); static checks and unit tests run meanwhile");
   const clientReady = generateClient(ctx);
-  const early = startStackless(repo, tiers, env, clientReady);
+  const early = startStackless(repo, tiers, runEnv, clientReady);
   await stackUp(ctx, ALL_COMPONENTS);
   await clientReady;
   await prepareDatabase(ctx, env, { resetDatabase: true, seedWhenEmpty: false });
@@ -115,7 +134,7 @@ async function main(): Promise<number> {
   }
   for (const tier of tiers.filter((t) => !STACKLESS_TIERS.includes(t))) {
     console.log(`\n=== ${tier} tests ===`);
-    results.push(await runTier(repo, tier, env, "inherit"));
+    results.push(await runTier(repo, tier, runEnv, "inherit"));
   }
   console.log("\n=== summary ===");
   for (const r of results) console.log(`${r.tier.padEnd(6)} ${r.passed} passed, ${r.failed} failed${r.exitCode !== 0 ? ` (vitest exit ${r.exitCode})` : ""}`);

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     process.stderr.write(`  history of ${orders} orders built in ${((built - buildStarted) / 1000).toFixed(1)} s, ${records} records published in ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
     const verdict = await runAudit({
       databaseUrl: url.toString(), kafkaBrokers: config.KAFKA_BROKERS, topicPrefix: prefix, since: new Date(0), stuckAfterSeconds: 60,
-      outboxRetentionHours: config.OUTBOX_RETENTION_HOURS, limit: 20, kafka: true, kafkaTimeoutMs: 600_000, statementTimeoutMs: 600_000,
+      outboxRetentionHours: config.OUTBOX_RETENTION_HOURS, inboxRetentionHours: config.INBOX_RETENTION_HOURS, limit: 20, kafka: true, kafkaTimeoutMs: 600_000, statementTimeoutMs: 600_000,
     });
     const result = { orders, records, auditSeconds: verdict.durationMs / 1000, kafkaReadSeconds: verdict.kafka.elapsedMs / 1000, ok: verdict.ok, violations: verdict.violations, rssMb: Math.round(process.memoryUsage().rss / 1e6), at: new Date().toISOString() };
     process.stdout.write(`audit of ${orders} orders / ${records} records: ${result.auditSeconds.toFixed(1)} s (topics read in ${result.kafkaReadSeconds.toFixed(1)} s), verdict ${verdict.ok ? "OK" : `FAILED (${verdict.violations})`}, RSS ${result.rssMb} MB\n`);

@@ -61,7 +61,7 @@ describe("the verdict", () => {
       environment: { database: "127.0.0.1:5432/orderflow", topicPrefix: "" },
       scope: { since: "1970-01-01T00:00:00.000Z", stuckAfterSeconds: 60, orders: 3, byStatus: { PENDING: 0, CONFIRMED: 2, CANCELLED: 1 }, skus: 2 },
       windows: { outboxTrailSince: "2026-11-29T08:00:00.000Z", ordersWithOutboxTrail: 3, ordersWithoutOutboxTrail: 0, publishedOutboxRowsChecked: 0, inbox: "complete" },
-      kafka: { read: false, complete: false, topics: [], partitions: 0, records: 0, duplicateRecords: 0, elapsedMs: 0, groups: [] },
+      kafka: { read: false, complete: false, topics: [], partitions: 0, records: 0, duplicateRecords: 0, beyondInboxRetention: 0, elapsedMs: 0, groups: [] },
       checks,
     };
     const text = formatVerdict(verdict);

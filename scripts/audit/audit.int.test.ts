@@ -63,6 +63,7 @@ function options(database: string): AuditOptions {
     since: new Date(0),
     stuckAfterSeconds: 120,
     outboxRetentionHours: 72,
+    inboxRetentionHours: 168,
     limit: 20,
     kafka: true,
     kafkaTimeoutMs: 60_000,

@@ -10,7 +10,7 @@
  *   --no-kafka          database checks only
  *   --kafka-timeout <s> bound on reading the topics (default 120)
  *   --no-record         do not store the verdict in audit_runs
- * Database, brokers, TOPIC_PREFIX and OUTBOX_RETENTION_HOURS come from the usual environment variables.
+ * Database, brokers, TOPIC_PREFIX, OUTBOX_RETENTION_HOURS and INBOX_RETENTION_HOURS come from the usual environment variables.
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
@@ -74,6 +74,7 @@ export function parseAuditArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       since: parseSince(values.since),
       stuckAfterSeconds: nonNegativeInteger("stuck-after", values["stuck-after"], config.MONITOR_STUCK_AFTER_SECONDS),
       outboxRetentionHours: config.OUTBOX_RETENTION_HOURS,
+      inboxRetentionHours: config.INBOX_RETENTION_HOURS,
       limit: Math.max(1, nonNegativeInteger("limit", values.limit, 20)),
       kafka: !(values["no-kafka"] ?? false),
       kafkaTimeoutMs: nonNegativeInteger("kafka-timeout", values["kafka-timeout"], 120) * 1_000,

@@ -5,7 +5,8 @@
  * - one key's events are on one partition (KEY_SPLIT_ACROSS_PARTITIONS) in outbox order (EVENT_OUT_OF_ORDER),
  *   compared by the first copy of each event (a relay retry may append a second copy later);
  * - below a group's committed offset, every event of a type the group handles has the group's inbox row
- *   (INBOX_GAP) unless the group dead-lettered it (EVENT_DEAD_LETTERED, or DEAD_LETTER_REPLAYED once processed).
+ *   (INBOX_GAP) unless the group dead-lettered it (EVENT_DEAD_LETTERED, or DEAD_LETTER_REPLAYED once processed);
+ *   only for records produced inside INBOX_RETENTION_HOURS, since each service purges older inbox rows.
  * Memory: one map entry per record (event id -> packed partition/offset); 100,000 orders are ~600,000 records.
  */
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../services/shared/events/event-headers.ts";
@@ -68,6 +69,9 @@ export class KafkaReconciler {
   private readonly committed = new Map<string, Map<string, number>>();
   duplicateRecords = 0;
   records = 0;
+  /** Records produced before inboxKeptSince: the inbox check skips them (their rows may be purged by retention). */
+  beyondInboxRetention = 0;
+  private inboxKeptSince = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly prefix: string,
@@ -77,6 +81,11 @@ export class KafkaReconciler {
 
   groupId(group: string): string {
     return `${this.prefix}${group}`;
+  }
+
+  /** Records produced before `since` (ms) are past inbox retention: a missing inbox row there proves nothing. */
+  keepInboxSince(since: number): void {
+    this.inboxKeptSince = since;
   }
 
   setCommitted(group: string, offsets: readonly GroupPartitionOffset[]): number {
@@ -105,6 +114,10 @@ export class KafkaReconciler {
     if (seen.has(eventId)) this.duplicateRecords += 1;
     else seen.set(eventId, pack(record.partition, record.offset));
     const at = { topic: record.topic, partition: record.partition, offset: record.offset, eventType };
+    if (record.timestamp < this.inboxKeptSince) {
+      this.beyondInboxRetention += 1;
+      return;
+    }
     for (const consumer of CONSUMER_EXPECTATIONS) {
       if (!(consumer.topics as readonly string[]).includes(logical) || !(consumer.handles as readonly string[]).includes(eventType)) continue;
       const committed = this.committed.get(consumer.group)?.get(`${record.topic}/${record.partition}`);

@@ -15,6 +15,8 @@ export interface TopicRecord {
   offset: number;
   key: string | null;
   headers: Record<string, string>;
+  /** The record's timestamp (ms since the epoch): when the relay produced it, before any group processed it. */
+  timestamp: number;
 }
 
 export interface TopicReadOptions {
@@ -74,7 +76,7 @@ export async function readTopicsToEnd(kafka: Kafka, options: TopicReadOptions): 
       const offset = Number(message.offset);
       if (offset >= end) break;
       records += 1;
-      options.onRecord({ topic: batch.topic, partition: batch.partition, offset, key: message.key?.toString() ?? null, headers: headerText(message.headers) });
+      options.onRecord({ topic: batch.topic, partition: batch.partition, offset, key: message.key?.toString() ?? null, headers: headerText(message.headers), timestamp: Number(message.timestamp) });
       if (offset === end - 1) endOf.delete(id);
     }
     if (options.afterBatch) {

@@ -42,6 +42,8 @@ export interface KafkaSummary {
   partitions: number;
   records: number;
   duplicateRecords: number;
+  /** Records older than the inbox retention: their inbox rows may be purged, so INBOX_GAP does not look them up. */
+  beyondInboxRetention: number;
   elapsedMs: number;
   groups: Array<{ group: string; groupId: string; committedPartitions: number }>;
 }

@@ -188,6 +188,7 @@ describe("3-node KRaft cluster", () => {
       since: new Date(0), // the database is this file's own
       stuckAfterSeconds: 60,
       outboxRetentionHours: 72,
+      inboxRetentionHours: pipeline.config.INBOX_RETENTION_HOURS,
       limit: 20,
       kafka: true,
       kafkaTimeoutMs: 60_000,
