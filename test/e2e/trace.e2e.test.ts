@@ -35,6 +35,20 @@ function isComplete(spans: TraceSpan[]): boolean {
   return SERVICES.every((service) => spans.some((span) => span.service === service)) && Object.keys(WRITER).every((type) => publishOf(spans, type) !== undefined) && processSpans(spans, "notification").length >= 2;
 }
 
+/**
+ * Complete and no longer growing: the same span count on three reads 500 ms apart. Later hops (a run's events
+ * coalesced with other partitions', the relay's publish of the last outcome) can still be flushing when the trace
+ * first looks complete; the assertions below read the whole trace, not a moment of it.
+ */
+function settled(): (spans: TraceSpan[]) => boolean {
+  const counts: number[] = [];
+  return (spans) => {
+    counts.push(spans.length);
+    const lastThree = counts.slice(-3);
+    return isComplete(spans) && lastThree.length === 3 && lastThree.every((count) => count === spans.length);
+  };
+}
+
 describe("one trace per order", () => {
   let pipeline: Pipeline;
 
@@ -57,7 +71,7 @@ describe("one trace per order", () => {
     expect(traceIdOf((outboxRow?.headers as { traceparent?: string } | null)?.traceparent ?? null)).toBe(traceId);
 
     expect((await waitForTerminal(pipeline.prisma, [orderId], 60_000)).get(orderId)).toBe("CONFIRMED");
-    const spans = await waitForTrace(traceId!, isComplete, 60_000);
+    const spans = await waitForTrace(traceId!, settled(), 60_000);
     const byId = new Map(spans.map((span) => [span.spanId, span]));
     const parentOf = (span: TraceSpan | undefined): TraceSpan | undefined => (span?.parentSpanId ? byId.get(span.parentSpanId) : undefined);
 
