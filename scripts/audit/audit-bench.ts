@@ -18,7 +18,7 @@ import { applyMigrations } from "../db/migrate.ts";
 import { dbPaths } from "../db/db-paths.ts";
 import { CONSUMER_EXPECTATIONS } from "./kafka-reconcile.ts";
 import { runAudit } from "./run-audit.ts";
-import { commitEveryGroupAtEnd, deleteDatasetGroups } from "./test-support/audit-dataset.ts";
+import { commitEveryGroupAtEnd, deleteDatasetGroups } from "../../test/support/audit/audit-dataset.ts";
 
 const HISTORY = [
   "INSERT INTO products (sku, name, price_minor, currency) SELECT 'BENCH-' || g, 'Bench ' || g, 1000, 'EUR' FROM generate_series(0, 19) g",

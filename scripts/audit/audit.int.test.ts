@@ -1,5 +1,5 @@
 /**
- * The audit catches what it claims. A consistent dataset (scripts/audit/test-support/audit-dataset.ts) in a
+ * The audit catches what it claims. A consistent dataset (test/support/audit/audit-dataset.ts) in a
  * database of its own, with its events on topics of its own, is green; then each corruption is applied to a copy
  * of that database (CREATE DATABASE ... TEMPLATE) and must be reported with its code. The topics are shared by
  * the copies, so Kafka-side faults are made on the database side of the comparison (an outbox row marked
@@ -17,7 +17,7 @@ import { loadConfig } from "../../services/shared/config/load-config.ts";
 import type { CheckCode } from "./audit-checks.ts";
 import { lastVerdict } from "./audit-sql.ts";
 import { recordAuditVerdict, runAudit, type AuditOptions } from "./run-audit.ts";
-import { buildDataset, deleteDatasetGroups, SKU_A, SKU_B, type AuditDataset } from "./test-support/audit-dataset.ts";
+import { buildDataset, deleteDatasetGroups, SKU_A, SKU_B, type AuditDataset } from "../../test/support/audit/audit-dataset.ts";
 import { formatVerdict, type AuditVerdict } from "./verdict.ts";
 
 const run = promisify(execFile);

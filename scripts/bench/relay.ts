@@ -15,7 +15,7 @@ import { registerEventSchemas } from "../../services/shared/events/schema-regist
 import { createProducer } from "../../services/shared/kafka/kafka-client.ts";
 import { dropNotifyTrigger, installNotifyTrigger } from "../../services/outbox-relay/relay-sql.ts";
 import { testConfig, testKafka, testPool, uniquePrefix, waitUntil } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, type TestEvent } from "../../services/outbox-relay/test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, type TestEvent } from "../../test/support/relay/relay-test-kit.ts";
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

@@ -3,8 +3,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermanentError, type ConsumerDefinition } from "../../services/shared/consumer/consumer-handler.ts";
 import { DLQ_HEADERS } from "../../services/shared/consumer/dead-letter.ts";
-import { ConsumerTestBench, waitUntil } from "../../services/shared/consumer/test-support/consumer-test-kit.ts";
-import { orderPlaced } from "../../services/shared/consumer/test-support/event-factory.ts";
+import { ConsumerTestBench, waitUntil } from "../../test/support/consumer/consumer-test-kit.ts";
+import { orderPlaced } from "../../test/support/consumer/event-factory.ts";
 import { readDeadLetters, replayDeadLetters, selectLetters } from "../../services/shared/consumer/dead-letter-topics.ts";
 
 const run = promisify(execFile);

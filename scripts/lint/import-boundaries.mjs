@@ -4,7 +4,9 @@
 //   plugin); services/shared imports only itself;
 // - production code (services/**, except *.test.ts and test-support/ folders) imports neither test support
 //   (test/**, **/test-support/**) nor scripts/**.
-// Tests may import test support from anywhere. Only relative specifiers are checked: packages have their own rules.
+// - test support has one home, test/support/ (per-concern kits in its folders): an import of a test-support/ folder
+//   anywhere else fails, whoever imports it.
+// Tests may import test support. Only relative specifiers are checked: packages have their own rules.
 import path from "node:path";
 
 const posix = path.posix;
@@ -22,6 +24,7 @@ function isTestSupport(target) {
 
 /** The message id and data for an import of `target` from `file` (both relative to the repository), or undefined. */
 export function boundaryViolation(file, target) {
+  if (target.split("/").includes("test-support")) return { messageId: "strayTestSupport", data: { target } };
   const [top, owner] = file.split("/");
   if (top !== "services" || !owner) return undefined;
   const testCode = isTestCode(file);
@@ -45,6 +48,7 @@ export const importBoundaries = {
         "(export it there, or move what both need to services/shared)",
       sharedImportsService: "services/shared must not import {{target}}: shared code imports only services/shared (services build on it, not the other way)",
       testSupport: "production code must not import test support ({{target}}); only tests may",
+      strayTestSupport: "test support has one home, test/support/: move {{target}} there (a kit per concern)",
       scripts: "production code must not import {{target}}: scripts/ is tooling, services must run without it",
     },
   },

@@ -61,15 +61,16 @@ describe("import boundaries (eslint)", () => {
     ].join("\n");
     const findings = await boundaryFindings("services/order-api/fixture.ts", code);
     expect(findings).toHaveLength(4);
-    expect(findings.slice(0, 3).every((m) => m.includes("must not import test support"))).toBe(true);
+    expect(findings[0]).toMatch(/must not import test support/);
+    expect(findings.slice(1, 3).every((m) => m.includes("test support has one home, test/support/"))).toBe(true);
     expect(findings[3]).toMatch(/must not import scripts\/stack\/process\.ts/);
   });
 
-  it("lets tests import test support from anywhere, but not another service's production code", async () => {
-    const support = [`export { a } from "../../test/support/order-fixtures.ts";`, `export { c } from "../outbox-relay/test-support/relay-test-kit.ts";`].join("\n");
-    expect(await boundaryFindings("services/inventory/fixture.int.test.ts", support)).toEqual([]);
-    const fromSupport = [`export { a } from "../../../test/support/order-fixtures.ts";`, `export { c } from "../../outbox-relay/test-support/relay-test-kit.ts";`].join("\n");
-    expect(await boundaryFindings("services/inventory/test-support/fixture.ts", fromSupport)).toEqual([]);
+  it("lets tests import test/support, and no one a test-support folder elsewhere, nor another service's production code", async () => {
+    expect(await boundaryFindings("services/inventory/fixture.int.test.ts", `export { a } from "../../test/support/consumer/consumer-test-kit.ts";`)).toEqual([]);
+    const stray = await boundaryFindings("services/inventory/fixture.int.test.ts", `export { c } from "../outbox-relay/test-support/relay-test-kit.ts";`);
+    expect(stray).toHaveLength(1);
+    expect(stray[0]).toMatch(/test support has one home/);
     expect(await boundaryFindings("services/inventory/fixture.unit.test.ts", `export { x } from "../order-api/app.ts";`)).toHaveLength(1);
   });
 

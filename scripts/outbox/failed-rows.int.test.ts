@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../services/shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "../../services/outbox-relay/relay-setup.ts";
-import { insertOutbox, makeEvents, orderPlacedPayload } from "../../services/outbox-relay/test-support/relay-test-kit.ts";
+import { insertOutbox, makeEvents, orderPlacedPayload } from "../../test/support/relay/relay-test-kit.ts";
 import { testConfig, testPool, uniquePrefix, useIsolatedDatabase, waitUntil } from "../../test/support/stack-test-kit.ts";
 
 const run = promisify(execFile);

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL } from "../../test/support/stack-test-kit.ts";
-import { ConsumerTestBench, type TestRunner } from "../shared/consumer/test-support/consumer-test-kit.ts";
-import { orderPlaced } from "../shared/consumer/test-support/event-factory.ts";
+import { ConsumerTestBench, type TestRunner } from "../../test/support/consumer/consumer-test-kit.ts";
+import { orderPlaced } from "../../test/support/consumer/event-factory.ts";
 import { inventoryConsumer } from "./inventory-consumer.ts";
 
 let bench: ConsumerTestBench;

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../shared/db/index.ts";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "./test-support/order-api-harness.ts";
-import { TcpProxy } from "./test-support/tcp-proxy.ts";
+import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../test/support/order-api/order-api-harness.ts";
+import { TcpProxy } from "../../test/support/order-api/tcp-proxy.ts";
 
 const target = new URL(TEST_DATABASE_URL);
 const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { TEST_DATABASE_URL } from "./test-support/order-api-harness.ts";
+import { TEST_DATABASE_URL } from "../../test/support/order-api/order-api-harness.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const START_BOUND_MS = 45_000;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL } from "../../test/support/stack-test-kit.ts";
-import { ConsumerTestBench, type TestRunner } from "../shared/consumer/test-support/consumer-test-kit.ts";
+import { ConsumerTestBench, type TestRunner } from "../../test/support/consumer/consumer-test-kit.ts";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { orderStateConsumer } from "./order-state-consumer.ts";
 import { cancelOverdueOrders } from "./saga-deadline.ts";

@@ -3,7 +3,7 @@ import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { startDedicatedStack } from "../../test/support/dedicated-stack.ts";
 import { startCollectorWhenReady, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, orderViolations, unpublishedCount } from "./test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations, unpublishedCount } from "../../test/support/relay/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("outage");
 const prefix = uniquePrefix("relay-outage");

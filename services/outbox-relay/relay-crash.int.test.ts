@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
+import { spawnRelay, type RelayProcess } from "../../test/support/relay/relay-process.ts";
 import { startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "../../test/support/relay/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("crash");
 const prefix = uniquePrefix("relay-crash");

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../shared/logging/create-logger.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { testConfig, testPool, uniquePrefix, useIsolatedDatabase, waitUntil } from "../../test/support/stack-test-kit.ts";
-import { insertOutbox, makeEvents, type TestEvent, unpublishedCount } from "./test-support/relay-test-kit.ts";
+import { insertOutbox, makeEvents, type TestEvent, unpublishedCount } from "../../test/support/relay/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("held");
 const prefix = uniquePrefix("relay-held");

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { SHARD_LOCK_NAMESPACE } from "./relay-sql.ts";
-import { spawnRelay, type RelayProcess } from "./test-support/relay-process.ts";
+import { spawnRelay, type RelayProcess } from "../../test/support/relay/relay-process.ts";
 import { startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "./test-support/relay-test-kit.ts";
+import { deleteKeys, insertOutbox, makeEvents, orderViolations } from "../../test/support/relay/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("order");
 const prefix = uniquePrefix("relay-order");

@@ -5,7 +5,7 @@ import { createLogger } from "../shared/logging/create-logger.ts";
 import type { OutboxRelay } from "./outbox-relay.ts";
 import { assembleRelay, type RelayAssembly } from "./relay-setup.ts";
 import { startCollector, testConfig, testKafka, testPool, uniquePrefix, waitUntil, useIsolatedDatabase } from "../../test/support/stack-test-kit.ts";
-import { defaultPartition, deleteKeys, insertOutbox, makeEvents, orderPlacedPayload } from "./test-support/relay-test-kit.ts";
+import { defaultPartition, deleteKeys, insertOutbox, makeEvents, orderPlacedPayload } from "../../test/support/relay/relay-test-kit.ts";
 
 const database = await useIsolatedDatabase("relay");
 const prefix = uniquePrefix("relay");

@@ -141,7 +141,7 @@ describe("wake signal", () => {
 
 describe("test kit's partitioner", () => {
   it("matches Kafka's murmur2 reference values", async () => {
-    const { murmur2, defaultPartition } = await import("./test-support/relay-test-kit.ts");
+    const { murmur2, defaultPartition } = await import("../../test/support/relay/relay-test-kit.ts");
     // Values from the Java client's UtilsTest.testMurmur2.
     expect(murmur2(Buffer.from("21"))).toBe(-973932308);
     expect(murmur2(Buffer.from("foobar"))).toBe(-790332482);

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../order-api/test-support/order-api-harness.ts";
+import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../../test/support/order-api/order-api-harness.ts";
 import { purgeCallbacks, reconcileCallbacksOnce } from "./callbacks/callback-reconciler.ts";
 import { webhookHeaders } from "./callbacks/webhook-signature.ts";
 import { authorizeKey } from "./provider/payment-gateway.ts";

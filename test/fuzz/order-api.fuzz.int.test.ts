@@ -15,7 +15,7 @@ import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../services/shared/db/index.ts";
-import { orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL } from "../../services/order-api/test-support/order-api-harness.ts";
+import { orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL } from "../support/order-api/order-api-harness.ts";
 import { changedTables, countTables, FuzzLedger, type TableCounts } from "./fuzz-ledger.ts";
 import { getOrderRequests, idempotentRequests, listOrderRequests, postOrderRequests, webhookRequests, type FuzzRequest, type FuzzWorld } from "./fuzz-requests.ts";
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../../services/order-api/test-support/order-api-harness.ts";
+import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../support/order-api/order-api-harness.ts";
 import type { AppConfig } from "../../services/shared/config/config-schema.ts";
 import { topicName } from "../../services/shared/config/load-config.ts";
 import type { PrismaClient } from "../../services/shared/db/index.ts";

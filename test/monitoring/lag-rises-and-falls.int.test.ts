@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assembleRelay } from "../../services/outbox-relay/relay-setup.ts";
-import { orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../../services/order-api/test-support/order-api-harness.ts";
+import { orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../support/order-api/order-api-harness.ts";
 import type { AppConfig } from "../../services/shared/config/config-schema.ts";
 import type { PrismaClient } from "../../services/shared/db/index.ts";
 import type { Consumer, Kafka } from "../../services/shared/kafka/kafka-types.ts";

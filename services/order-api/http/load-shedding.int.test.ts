@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
 
 const BURST = 150;
 /** Each accept holds its connection this long (a slow database): two connections serve ~6 orders/s, so queueing the burst would take ~25 s. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPool, executorOf, type PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
 import { purgeExpiredIdempotencyKeys } from "./idempotency-store.ts";
 import { requestHash } from "./request-hash.ts";
 

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermanentError, type ConsumerDefinition } from "../../shared/consumer/consumer-handler.ts";
 import { DLQ_HEADERS } from "../../shared/consumer/dead-letter.ts";
 import { readDeadLetters } from "../../shared/consumer/dead-letter-topics.ts";
-import { ConsumerTestBench, waitUntil, type TestRunner } from "../../shared/consumer/test-support/consumer-test-kit.ts";
-import { orderPlaced } from "../../shared/consumer/test-support/event-factory.ts";
+import { ConsumerTestBench, waitUntil, type TestRunner } from "../../../test/support/consumer/consumer-test-kit.ts";
+import { orderPlaced } from "../../../test/support/consumer/event-factory.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { ConsoleSample } from "../console/console-sample.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../../../test/support/order-api/order-api-harness.ts";
 
 const MONITOR_TOKEN = "console-monitor-token-0123456789";
 const OPS_TOKEN = "console-ops-token-0123456789abcd";

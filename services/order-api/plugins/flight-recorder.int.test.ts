@@ -10,7 +10,7 @@ import type { PrismaClient } from "../../shared/db/index.ts";
 import type { LagReport } from "../../shared/monitoring/lag-report.ts";
 import type { OrderTimeline } from "../flight-recorder/build-timeline.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../../../test/support/order-api/order-api-harness.ts";
 
 const MONITOR_TOKEN = "monitor-token-for-flight-recorder-tests";
 const monitor: MonitorService = {

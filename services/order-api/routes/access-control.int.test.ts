@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LagReport } from "../../shared/monitoring/lag-report.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma } from "../../../test/support/order-api/order-api-harness.ts";
 
 const READ_TOKEN = "read-token-for-tests-0123456789";
 const MONITOR_TOKEN = "monitor-token-for-tests-0123456789";

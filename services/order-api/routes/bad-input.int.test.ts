@@ -2,7 +2,7 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import { createHmac } from "node:crypto";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_PREFIX, type RowCounts } from "../test-support/order-api-harness.ts";
+import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_PREFIX, type RowCounts } from "../../../test/support/order-api/order-api-harness.ts";
 import { MAX_ORDER_LINES } from "./order-schemas.ts";
 
 interface BadInput {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { prepareTestDatabase, testApp, testPrisma } from "../test-support/order-api-harness.ts";
+import { prepareTestDatabase, testApp, testPrisma } from "../../../test/support/order-api/order-api-harness.ts";
 
 describe("GET /products", () => {
   let prisma: PrismaClient;

@@ -10,8 +10,8 @@ import { sql } from "../db/sql.ts";
 import { DependencyUnavailableError } from "../errors/dependency-errors.ts";
 import type { OrderPlacedPayload } from "../events/event-payloads.ts";
 import { PermanentError, preparedHandler, type ConsumerDefinition, type EventEnvelope, type HandlerContext } from "./consumer-handler.ts";
-import { ConsumerTestBench, waitUntil } from "./test-support/consumer-test-kit.ts";
-import { orderPlaced } from "./test-support/event-factory.ts";
+import { ConsumerTestBench, waitUntil } from "../../../test/support/consumer/consumer-test-kit.ts";
+import { orderPlaced } from "../../../test/support/consumer/event-factory.ts";
 
 let bench: ConsumerTestBench;
 let pool: pg.Pool;
@@ -275,7 +275,7 @@ describe("consumer runner, a frozen peer", () => {
     const sku = `FROZEN-${randomUUID().slice(0, 8)}`;
     await pool.query("INSERT INTO products (sku, name, price_minor, currency) VALUES ($1, $1, 100, 'EUR')", [sku]);
     await pool.query("INSERT INTO stock (sku, available) VALUES ($1, 1)", [sku]);
-    const frozen = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./test-support/hold-row-lock.ts", import.meta.url)), sku], {
+    const frozen = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../../../test/support/consumer/hold-row-lock.ts", import.meta.url)), sku], {
       env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_IDLE_IN_TX_TIMEOUT_MS: "3000" },
       stdio: ["ignore", "pipe", "inherit"],
     });

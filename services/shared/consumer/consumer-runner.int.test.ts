@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TcpProxy } from "../../order-api/test-support/tcp-proxy.ts";
+import { TcpProxy } from "../../../test/support/order-api/tcp-proxy.ts";
 import { TEST_DATABASE_URL } from "../../../test/support/stack-test-kit.ts";
 import { resetGroupOffsetsToEarliest } from "../kafka/kafka-consumer.ts";
 import { describeGroups, fetchGroupOffsets, withAdmin } from "../kafka/kafka-admin.ts";
 import { PermanentError, type ConsumerDefinition, type EventHandler } from "./consumer-handler.ts";
 import { DLQ_HEADERS } from "./dead-letter.ts";
-import { ConsumerTestBench, waitUntil } from "./test-support/consumer-test-kit.ts";
-import { orderPlaced } from "./test-support/event-factory.ts";
+import { ConsumerTestBench, waitUntil } from "../../../test/support/consumer/consumer-test-kit.ts";
+import { orderPlaced } from "../../../test/support/consumer/event-factory.ts";
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

@@ -13,7 +13,7 @@ import type { Kafka } from "../../../services/shared/kafka/kafka-types.ts";
 import { EVENT_TOPICS, type EventType } from "../../../services/shared/events/topic-catalogue.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../../services/shared/events/event-headers.ts";
 import { DLQ_HEADERS } from "../../../services/shared/consumer/dead-letter.ts";
-import { CONSUMER_EXPECTATIONS } from "../kafka-reconcile.ts";
+import { CONSUMER_EXPECTATIONS } from "../../../scripts/audit/kafka-reconcile.ts";
 
 export const SKU_A = "AUD-A";
 export const SKU_B = "AUD-B";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { OrderLine, OrderPlacedPayload } from "../../events/event-payloads.ts";
+import type { OrderLine, OrderPlacedPayload } from "../../../services/shared/events/event-payloads.ts";
 
 /** An OrderPlaced payload with fresh ids; lines default to one unit of SKU-1. */
 export function orderPlaced(lines: OrderLine[] = [{ sku: "SKU-1", quantity: 1, unit_price_minor: 1_000 }], orderId: string = randomUUID()): OrderPlacedPayload {

@@ -1,23 +1,23 @@
 // Shared by the consumer integration tests (runner, inventory, order-state): a unique TOPIC_PREFIX per bench,
 // schemas registered for it, a producer that writes Avro records straight to a topic (no relay needed), runners
 // with an outcome log to wait on, and a collector of the group's dead-letter topic.
-import { encode } from "../../avro/schema-registry.ts";
-import type { AppConfig } from "../../config/config-schema.ts";
-import { topicName } from "../../config/load-config.ts";
-import { loadEventSchemas } from "../../events/event-schemas.ts";
-import type { EventPayloads } from "../../events/event-payloads.ts";
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../events/event-headers.ts";
-import { registerEventSchemas, type RegisteredEventSchema } from "../../events/schema-registration.ts";
-import { allTopicNames, EVENT_TOPICS, type EventType } from "../../events/topic-catalogue.ts";
-import { deleteTopics, ensureTopics, withAdmin } from "../../kafka/kafka-admin.ts";
-import { createProducer } from "../../kafka/kafka-client.ts";
-import type { Producer } from "../../kafka/kafka-types.ts";
-import { createLogger } from "../../logging/create-logger.ts";
-import { startCollector, testConfig, uniquePrefix, waitUntil } from "../../../../test/support/stack-test-kit.ts";
-import type { ConsumerDefinition } from "../consumer-handler.ts";
-import type { OutcomeRecord, RunnerOptions } from "../consumer-runner.ts";
-import { ConsumerRunner } from "../consumer-runner.ts";
-import { createConsumerClients, createRunner, type ConsumerClients } from "../consumer-setup.ts";
+import { encode } from "../../../services/shared/avro/schema-registry.ts";
+import type { AppConfig } from "../../../services/shared/config/config-schema.ts";
+import { topicName } from "../../../services/shared/config/load-config.ts";
+import { loadEventSchemas } from "../../../services/shared/events/event-schemas.ts";
+import type { EventPayloads } from "../../../services/shared/events/event-payloads.ts";
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER } from "../../../services/shared/events/event-headers.ts";
+import { registerEventSchemas, type RegisteredEventSchema } from "../../../services/shared/events/schema-registration.ts";
+import { allTopicNames, EVENT_TOPICS, type EventType } from "../../../services/shared/events/topic-catalogue.ts";
+import { deleteTopics, ensureTopics, withAdmin } from "../../../services/shared/kafka/kafka-admin.ts";
+import { createProducer } from "../../../services/shared/kafka/kafka-client.ts";
+import type { Producer } from "../../../services/shared/kafka/kafka-types.ts";
+import { createLogger } from "../../../services/shared/logging/create-logger.ts";
+import { startCollector, testConfig, uniquePrefix, waitUntil } from "../stack-test-kit.ts";
+import type { ConsumerDefinition } from "../../../services/shared/consumer/consumer-handler.ts";
+import type { OutcomeRecord, RunnerOptions } from "../../../services/shared/consumer/consumer-runner.ts";
+import { ConsumerRunner } from "../../../services/shared/consumer/consumer-runner.ts";
+import { createConsumerClients, createRunner, type ConsumerClients } from "../../../services/shared/consumer/consumer-setup.ts";
 
 export { waitUntil };
 

@@ -2,7 +2,7 @@
 // default partitioner recomputed independently. Generic stack helpers live in test/support/stack-test-kit.ts.
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import type { ConsumedRecord } from "../../../test/support/stack-test-kit.ts";
+import type { ConsumedRecord } from "../stack-test-kit.ts";
 
 export interface TestEvent {
   key: string;

@@ -5,11 +5,11 @@
 import type { FastifyInstance } from "fastify";
 import { applyMigrations } from "../../../scripts/db/migrate.ts";
 import { seedCatalogue } from "../../../scripts/db/seed.ts";
-import type { AppConfig } from "../../shared/config/config-schema.ts";
-import { loadConfig } from "../../shared/config/load-config.ts";
-import { createPool, createPrisma, type PrismaClient } from "../../shared/db/index.ts";
-import { createLogger } from "../../shared/logging/create-logger.ts";
-import { buildApp, type AppOptions } from "../app.ts";
+import type { AppConfig } from "../../../services/shared/config/config-schema.ts";
+import { loadConfig } from "../../../services/shared/config/load-config.ts";
+import { createPool, createPrisma, type PrismaClient } from "../../../services/shared/db/index.ts";
+import { createLogger } from "../../../services/shared/logging/create-logger.ts";
+import { buildApp, type AppOptions } from "../../../services/order-api/app.ts";
 
 export const TEST_DATABASE_URL = process.env.DATABASE_URL || "postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test";
 /** Every customer id and idempotency key these tests create starts with this, so cleanup touches nothing else. */
