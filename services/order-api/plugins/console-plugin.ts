@@ -4,7 +4,6 @@
  * (GET /monitor/dead-letters, GET /monitor/dead-letters/{group}) behind MONITOR_TOKEN, the replay
  * (POST /monitor/dead-letters/{group}/replay) behind OPS_TOKEN, and the chart library as a static asset.
  */
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppConfig } from "../../shared/config/config-schema.ts";
@@ -23,6 +22,7 @@ import { ConsoleSampler, type ConsoleSources } from "../console/console-sampler.
 import { EventStreams } from "../console/event-streams.ts";
 import type { CumulativeBuckets } from "../console/histogram-window.ts";
 import { readOrderFlow } from "../console/order-flow.ts";
+import { serveStaticFiles } from "../http/static-files.ts";
 import { requireBearer } from "../http/bearer-auth.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
 
@@ -161,14 +161,11 @@ function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOp
 /** uPlot's browser build, served from node_modules (no build step, no CDN). */
 function registerChartAssets(app: FastifyInstance): void {
   const require = createRequire(import.meta.url);
-  const assets = [
-    { url: "/live-page/vendor/uPlot.iife.min.js", file: require.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
-    { url: "/live-page/vendor/uPlot.min.css", file: require.resolve("uplot/dist/uPlot.min.css"), type: "text/css; charset=utf-8" },
-  ];
-  for (const asset of assets) {
-    const body = readFileSync(asset.file);
-    app.get(asset.url, { schema: { hide: true } }, async (_request, reply) => reply.type(asset.type).header("cache-control", "public, max-age=3600").send(body));
-  }
+  const files = {
+    "/live-page/vendor/uPlot.iife.min.js": require.resolve("uplot/dist/uPlot.iife.min.js"),
+    "/live-page/vendor/uPlot.min.css": require.resolve("uplot/dist/uPlot.min.css"),
+  };
+  serveStaticFiles(app, files, "public, max-age=3600");
 }
 
 export async function consolePlugin(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {

@@ -4,7 +4,6 @@
  * (/console/flight-recorder.html, /console/trace.html; plain HTML + JS, no build step). Behind MONITOR_TOKEN like
  * /monitor/*: they show every hop of an order, which is operations data.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
@@ -18,6 +17,7 @@ import { buildTimeline, type OrderTimeline } from "../flight-recorder/build-time
 import { CONSUMER_GROUP_NAMES } from "../flight-recorder/event-consumers.ts";
 import { readOrderRecords, readOrderTraceparent } from "../flight-recorder/timeline-sql.ts";
 import { orderTimelineSchema, orderTraceSchema } from "../flight-recorder/timeline-schema.ts";
+import { filesUnder, serveStaticFiles } from "../http/static-files.ts";
 import { requireBearer } from "../http/bearer-auth.ts";
 import type { MonitorService } from "../monitor/monitor-service.ts";
 import { traceIdOf } from "../monitor/recent-orders.ts";
@@ -36,14 +36,7 @@ export interface FlightRecorderOptions {
 
 const LAG_TIMEOUT_MS = 4_000;
 const pageDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "console");
-const pages = {
-  "/console/trace.html": { file: "trace.html", type: "text/html; charset=utf-8" },
-  "/console/flight-recorder.html": { file: "flight-recorder.html", type: "text/html; charset=utf-8" },
-  "/console/trace.js": { file: "trace.js", type: "text/javascript; charset=utf-8" },
-  "/console/flight-recorder.js": { file: "flight-recorder.js", type: "text/javascript; charset=utf-8" },
-  "/console/console-common.js": { file: "console-common.js", type: "text/javascript; charset=utf-8" },
-  "/console/console.css": { file: "console.css", type: "text/css; charset=utf-8" },
-} as const;
+const pages = filesUnder(pageDir, "/console/", ["trace.html", "flight-recorder.html", "trace.js", "flight-recorder.js", "console-common.js", "console.css"]);
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -129,8 +122,5 @@ export async function flightRecorderPlugin(scope: FastifyInstance, options: Flig
     },
   );
 
-  for (const [url, page] of Object.entries(pages)) {
-    const body = readFileSync(path.join(pageDir, page.file));
-    scope.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type(page.type).header("cache-control", "no-cache").send(body));
-  }
+  serveStaticFiles(scope, pages);
 }
