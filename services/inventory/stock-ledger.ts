@@ -1,11 +1,12 @@
 import type { OrderPlacedPayload, StockLine, StockShortage } from "../shared/events/event-payloads.ts";
 import type { EventEnvelope, HandlerContext } from "../shared/consumer/consumer-handler.ts";
+import { lockOrders } from "../shared/consumer/order-tombstones.ts";
 import { sql, type SqlExecutor } from "../shared/db/sql.ts";
 
 /**
  * Set-based stock for one transaction of the inventory group (ConsumerDefinition.beginRun / finishRun). At the
  * start, beginStockRun takes every lock the run's events need, in one global order: the orders' advisory locks
- * (sorted; the same keys lockOrder() takes), then every stock row the run touches, FOR UPDATE by SKU, which also
+ * (lockOrders: sorted, the keys lockOrder() takes), then every stock row the run touches, FOR UPDATE by SKU, which also
  * reads their current values. The handlers then reserve, release and commit against this ledger in memory, in
  * offset order, and finishStockRun writes the net change of every row in ONE guarded UPDATE.
  *
@@ -73,11 +74,8 @@ export async function beginStockRun(events: readonly EventEnvelope[], db: SqlExe
   const settled = events.filter((event) => event.eventType !== "OrderPlaced").map((event) => event.orderId);
   if (orderIds.length === 0) return new StockLedger(new Map(), new Set(), new Set());
   // Its own statement, first: the statements after it take fresh snapshots, so they see what a transaction we
-  // waited for committed (order-tombstones.ts, lockOrder).
-  await db.rows(sql`
-    SELECT 1 AS locked
-      FROM (SELECT DISTINCT hashtextextended(${group}::text || ':' || o::text, 0) AS k FROM unnest(${orderIds}::uuid[]) AS o ORDER BY 1) AS keys,
-           LATERAL pg_advisory_xact_lock(keys.k)`);
+  // waited for committed (order-tombstones.ts).
+  await lockOrders(db, group, orderIds);
   const stock = await db.rows<{ sku: string; available: number }>(sql`
     SELECT sku, available FROM stock
      WHERE sku = ANY(${[...skus]}::text[])

@@ -15,7 +15,15 @@ import { sql, type SqlExecutor } from "../db/sql.ts";
  * transaction we waited for committed (a check in the same statement would use the snapshot from before the wait).
  */
 export async function lockOrder(db: SqlExecutor, group: string, orderId: string): Promise<void> {
-  await db.rows(sql`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${group}::text || ':' || ${orderId}::text, 0))`);
+  await lockOrders(db, group, [orderId]);
+}
+
+/** lockOrder for several orders at once, taken in key order so two transactions locking overlapping sets never deadlock. */
+export async function lockOrders(db: SqlExecutor, group: string, orderIds: readonly string[]): Promise<void> {
+  await db.rows(sql`
+    SELECT 1 AS locked
+      FROM (SELECT DISTINCT hashtextextended(${group}::text || ':' || o::text, 0) AS k FROM unnest(${orderIds}::uuid[]) AS o ORDER BY 1) AS keys,
+           LATERAL pg_advisory_xact_lock(keys.k)`);
 }
 
 export async function isTombstoned(db: SqlExecutor, group: string, orderId: string): Promise<boolean> {
