@@ -62,7 +62,7 @@ async function buildHistory(db: pg.Client, orders: number): Promise<void> {
 async function publishOutbox(db: pg.Client, kafka: Kafka, prefix: string): Promise<number> {
   const topics = ["orders", "inventory", "payments"].map((logical) => `${prefix}${logical}`);
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 }))));
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
   let sent = 0;
   try {

@@ -130,7 +130,7 @@ async function rawProducer(): Promise<{ rows: number; seconds: number; rowsPerSe
   const kafka = testKafka(config);
   const { provisionTopics } = await import("../../services/outbox-relay/relay-setup.ts");
   await provisionTopics(kafka, config);
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   await producer.connect();
   const topic = topicName(config, "orders");
   const startedAt = performance.now();

@@ -120,7 +120,7 @@ export class KafkaPublisher {
 
   private async connected(): Promise<Producer> {
     if (this.producer !== undefined) return this.producer;
-    const producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: this.partitions.createPartitioner });
+    const producer = createProducer(this.kafka, { allowAutoTopicCreation: false, createPartitioner: this.partitions.createPartitioner });
     try {
       await producer.connect();
     } catch (error) {

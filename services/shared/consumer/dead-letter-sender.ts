@@ -44,7 +44,7 @@ export class DeadLetterSender {
   }
 
   private async open(): Promise<Producer> {
-    const producer = createProducer(this.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = createProducer(this.kafka, { allowAutoTopicCreation: false });
     await producer.connect();
     this.producer = producer;
     return producer;

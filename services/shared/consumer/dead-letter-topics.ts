@@ -129,7 +129,7 @@ export async function replayDeadLetters(kafka: Kafka, letters: readonly DeadLett
   for (const letter of letters) {
     if (!letter.headers[DLQ_HEADERS.originalTopic]) throw new DeadLetterNotReplayableError({ detail: `${letter.topic}/${letter.partition}@${letter.offset} has no ${DLQ_HEADERS.originalTopic} header` });
   }
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   const send = async (): Promise<void> => {
     await producer.connect();
     for (const letter of letters) {

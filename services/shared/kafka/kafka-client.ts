@@ -77,9 +77,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
 /**
  * A producer that partitions like the Java client (murmur2 of the key), so a key lands on the same partition
  * whichever client wrote it; saying so explicitly also silences kafkajs' partitioner warning.
+ * It is idempotent unless told otherwise: a plain producer that retries a request the broker partly refused
+ * (NOT_LEADER on a fresh topic) appends the accepted partitions twice, and every writer here (relay, dead-letter
+ * sender, replay, benches, test kits) relies on one append per send.
  */
 export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
-  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, ...config });
 }
 
 const keyPartitioner = Partitioners.DefaultPartitioner();

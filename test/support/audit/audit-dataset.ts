@@ -144,7 +144,7 @@ async function publishDataset(db: pg.ClientBase, kafka: Kafka, prefix: string, d
   const topics = ["orders", "inventory", "payments", "dlq.payment"].map((logical) => `${prefix}${logical}`);
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 }))));
   const { rows } = await db.query<{ topic: string; key: string; event_type: string; event_id: string }>("SELECT topic, key, event_type, event_id::text FROM outbox ORDER BY id");
-  const producer = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
   try {
     for (const row of rows) {

@@ -61,7 +61,7 @@ export class ConsumerTestBench {
     await withAdmin(clients.kafka, (admin) => ensureTopics(admin, specs));
     // Idempotent like the relay's: a plain producer retrying a request the broker partly refused (NOT_LEADER on a
     // new topic) appends the accepted partitions twice, and a test counting outcomes would stop early.
-    const producer = createProducer(clients.kafka, { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = createProducer(clients.kafka, { allowAutoTopicCreation: false });
     await producer.connect();
     return new ConsumerTestBench(config, clients, producer, schemas);
   }
