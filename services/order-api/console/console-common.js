@@ -55,5 +55,13 @@
   const fmtMs = (ms) => (ms === null || ms === undefined ? "–" : Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
   // The pages' scripts take what they use from here (one global, not one per helper).
-  window.orderflowConsole = { byId, queryParam, getJson, el, colourOf, showError, fmtMs };
+  // Amounts are integers in the currency's minor unit, which is not always a hundredth (JPY has none, BHD a
+  // thousandth): the number of digits comes from Intl, as the notification text does; "84.00 EUR", "500 JPY".
+  const money = (minor, currency) => {
+    let digits = 2;
+    try { digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2; } catch { /* unknown code: show hundredths */ }
+    return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
+  };
+
+  window.orderflowConsole = { byId, queryParam, getJson, el, colourOf, showError, fmtMs, money };
 })();

@@ -1,13 +1,12 @@
 // The flight recorder of one order, from GET /orders/{id}/timeline. Refreshes while the order is not terminal.
 "use strict";
-const { byId, queryParam, getJson, el, colourOf, showError, fmtMs } = window.orderflowConsole;
+const { byId, queryParam, getJson, el, colourOf, showError, fmtMs, money } = window.orderflowConsole;
 const orderId = queryParam("order");
 const REFRESH_MS = 3000;
 const MAX_REFRESHES = 400;
 let refreshes = 0;
 
 const at = (iso) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour12: false }) + `.${String(new Date(iso).getMilliseconds()).padStart(3, "0")}` : "–");
-const money = (minor, currency) => `${(minor / 100).toFixed(2)} ${currency}`;
 
 function renderHeader(t) {
   byId("order-id").textContent = t.orderId;

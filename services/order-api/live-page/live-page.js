@@ -35,7 +35,8 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-const money = (minor, currency) => `${(minor / 100).toFixed(2)} ${currency}`;
+// The console pages' money format (minor units per currency), loaded after this script: used only once data arrives.
+const money = (minor, currency) => window.orderflowConsole.money(minor, currency);
 const age = (iso) => { const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000); return s < 90 ? `${s.toFixed(0)} s ago` : `${(s / 60).toFixed(0)} min ago`; };
 
 function renderOrders(recent) {
