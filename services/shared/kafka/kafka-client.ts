@@ -1,5 +1,6 @@
 import kafkajs from "kafkajs";
-import type { Kafka, LogEntry, Producer, ProducerConfig } from "kafkajs";
+import type { Admin, AdminConfig, Consumer, ConsumerConfig, Kafka, KafkaConfig, LogEntry, Producer, ProducerConfig, RequestTimeoutEvent } from "kafkajs";
+import { BrokerSockets } from "./broker-sockets.ts";
 
 // kafkajs is CommonJS: take the runtime values from its default export (works under tsx, vitest and plain node).
 const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
@@ -50,6 +51,44 @@ const writeToStderr = (record: KafkaLogRecord): void => {
   process.stderr.write(`${JSON.stringify({ source: "kafkajs", ...record })}\n`);
 };
 
+/**
+ * kafkajs' client, except that a request timing out takes its broker's connections down with it (see
+ * broker-sockets.ts): every consumer, producer and admin it makes reports its request timeouts here.
+ */
+class ReconnectingKafka extends KafkaClient {
+  constructor(
+    config: KafkaConfig,
+    private readonly sockets: BrokerSockets,
+    private readonly sink: (record: KafkaLogRecord) => void,
+  ) {
+    super({ ...config, socketFactory: sockets.factory });
+  }
+
+  override consumer(config: ConsumerConfig): Consumer {
+    const consumer = super.consumer(config);
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (event) => this.resetAfterTimeout(event));
+    return consumer;
+  }
+
+  override producer(config?: ProducerConfig): Producer {
+    const producer = super.producer(config);
+    producer.on(producer.events.REQUEST_TIMEOUT, (event) => this.resetAfterTimeout(event));
+    return producer;
+  }
+
+  override admin(config?: AdminConfig): Admin {
+    const admin = super.admin(config);
+    admin.on(admin.events.REQUEST_TIMEOUT, (event) => this.resetAfterTimeout(event));
+    return admin;
+  }
+
+  private resetAfterTimeout({ payload }: RequestTimeoutEvent): void {
+    const reason = `${payload.apiName} request to ${payload.broker} timed out after ${Date.now() - payload.sentAt} ms: connection reset`;
+    const sockets = this.sockets.reset(payload.broker, reason);
+    this.sink({ level: "warn", namespace: "Connection", message: "request timed out: connection reset", details: { broker: payload.broker, clientId: payload.clientId, apiName: payload.apiName, sockets } });
+  }
+}
+
 /** A kafkajs client with bounded timeouts and retries and a quiet, structured logger. Connects lazily. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   const sink = options.log ?? writeToStderr;
@@ -57,7 +96,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   // right after a broker start). The caller gets the final error anyway, so those are shown only at debug level.
   const configured = levelByName[options.logLevel ?? "error"];
   const showResponseErrors = configured >= KafkaLogLevel.DEBUG;
-  return new KafkaClient({
+  const config: KafkaConfig = {
     brokers: options.brokers,
     clientId: options.clientId,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
@@ -71,7 +110,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
         if (!showResponseErrors && namespace === "Connection" && message.startsWith("Response ")) return;
         sink({ level: levelName(level), namespace, message, details });
       },
-  });
+  };
+  const warnings = configured >= KafkaLogLevel.WARN ? sink : () => undefined;
+  return new ReconnectingKafka(config, new BrokerSockets(), warnings);
 }
 
 /**

@@ -4,7 +4,9 @@
  * - cut(): resets every open connection (RST, like a crashed server or a dropped link) and resets every new one
  *   until heal(): the dependency is unreachable;
  * - resetAll(): resets every open connection once (a server restart the clients only notice mid-conversation);
- * - setLatency(ms): delays every chunk in both directions by ms, order kept.
+ * - setLatency(ms): delays every chunk in both directions by ms, order kept;
+ * - silenceOpen(): every open connection stays open but carries nothing more, either way (a half-open link: a
+ *   NAT entry dropped, a peer gone without RST); new connections work.
  * It listens on 127.0.0.1 only; port 0 (the default) picks a free port.
  */
 import net from "node:net";
@@ -19,6 +21,7 @@ export interface TcpProxyOptions {
 interface Pair {
   client: net.Socket;
   upstream: net.Socket;
+  silent: boolean;
 }
 
 function destroyHard(socket: net.Socket): void {
@@ -29,9 +32,10 @@ function destroyHard(socket: net.Socket): void {
 }
 
 /** Forwards `from` to `to`, each chunk no sooner than latency ms after it arrived, in arrival order. */
-function pipeWithLatency(from: net.Socket, to: net.Socket, latencyMs: () => number): void {
+function pipeWithLatency(from: net.Socket, to: net.Socket, latencyMs: () => number, silent: () => boolean): void {
   let chain: Promise<void> = Promise.resolve();
   from.on("data", (chunk: Buffer) => {
+    if (silent()) return;
     const delay = latencyMs();
     if (delay === 0) {
       chain = chain.then(() => void to.write(chunk));
@@ -91,7 +95,7 @@ export class TcpProxy {
     client.on("error", () => destroyHard(upstream));
     upstream.setNoDelay(true);
     client.setNoDelay(true);
-    const pair = { client, upstream };
+    const pair: Pair = { client, upstream, silent: false };
     this.pairs.add(pair);
     const forget = () => {
       this.pairs.delete(pair);
@@ -100,8 +104,8 @@ export class TcpProxy {
     };
     client.on("close", forget);
     upstream.on("close", forget);
-    pipeWithLatency(client, upstream, () => this.latencyMs);
-    pipeWithLatency(upstream, client, () => this.latencyMs);
+    pipeWithLatency(client, upstream, () => this.latencyMs, () => pair.silent);
+    pipeWithLatency(upstream, client, () => this.latencyMs, () => pair.silent);
   }
 
   get openConnections(): number {
@@ -118,6 +122,13 @@ export class TcpProxy {
     this.pairs.clear();
     this.stats.resets += count;
     return count;
+  }
+
+  /** Open connections go silent (nothing forwarded, nothing closed); new ones work. How many were silenced. */
+  silenceOpen(): number {
+    const open = [...this.pairs].filter((pair) => !pair.silent);
+    for (const pair of open) pair.silent = true;
+    return open.length;
   }
 
   /** The dependency becomes unreachable: open connections are reset, new ones reset on accept, until heal(). */
