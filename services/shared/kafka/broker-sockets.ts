@@ -33,11 +33,6 @@ export class BrokerSockets {
     return socket;
   };
 
-  /** Open sockets to `broker` ("host:port"). */
-  count(broker: string): number {
-    return this.byBroker.get(broker)?.size ?? 0;
-  }
-
   /** Destroys every open socket to `broker` with an error (kafkajs then reconnects); how many there were. */
   reset(broker: string, reason: string): number {
     const open = [...(this.byBroker.get(broker) ?? [])];
