@@ -59,13 +59,18 @@ async function runTier(repo: string, tier: string, env: NodeJS.ProcessEnv, outpu
   return { tier, passed: counts.numPassedTests, failed, skipped: counts.numPendingTests + counts.numTodoTests, exitCode };
 }
 
-/** Type errors, lint findings and dead code (knip: unused files and exports) fail `npm test` like a failing test: CI runs nothing weaker. */
+/** What the formatter owns (.prettierignore leaves out generated and vendored files). */
+const FORMATTED_FILES = "**/*.{ts,mjs,js}";
+
+/** Type errors, lint findings, formatting and dead code (knip: unused files and exports) fail `npm test` like a failing test: CI runs nothing weaker. */
 async function runStaticChecks(repo: string, output: Output): Promise<TierResult> {
   const bin = (name: string) => path.join(repo, "node_modules", ".bin", name);
   const codes = [
     await run(repo, bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], process.env, output),
     await run(repo, bin("eslint"), ["."], process.env, output),
     await run(repo, bin("knip"), ["--no-progress"], process.env, output),
+    // Formatting is checked, not fixed: `npm run format` rewrites; a test run never changes the tree.
+    await run(repo, bin("prettier"), ["--check", "--log-level", "warn", FORMATTED_FILES], process.env, output),
   ];
   const failed = codes.filter((code) => code !== 0).length;
   return { tier: "static", passed: codes.length - failed, failed, skipped: 0, exitCode: failed > 0 ? 1 : 0 };
@@ -82,7 +87,7 @@ function startStackless(repo: string, tiers: readonly string[], env: NodeJS.Proc
   const staticOutput: string[] = [];
   // One after the other, not all at once: on two cores tsc, eslint and vitest side by side finish no sooner.
   const staticResult = clientReady.then(() => runStaticChecks(repo, staticOutput));
-  const sections: Section[] = [{ title: "static checks (tsc, eslint, knip)", output: staticOutput, result: staticResult }];
+  const sections: Section[] = [{ title: "static checks (tsc, eslint, knip, prettier)", output: staticOutput, result: staticResult }];
   let previous: Promise<unknown> = staticResult;
   for (const tier of tiers.filter((t) => STACKLESS_TIERS.includes(t))) {
     const output: string[] = [];
