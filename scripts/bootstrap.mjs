@@ -14,7 +14,13 @@ import { artefactFor, CACHED_COMPONENTS, cacheRoot, ensureArtefact, isComplete, 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Ends the background installs when we stop early: a build nobody waits for would only compete for the CPU. */
 const background = new AbortController();
-const COMMANDS = { start: "scripts/start.ts", test: "scripts/test.ts", stack: "scripts/stack/cli.ts", service: "scripts/service.ts", bench: "scripts/bench/cli.ts" };
+const COMMANDS = {
+  start: "scripts/start.ts",
+  test: "scripts/test.ts",
+  stack: "scripts/stack/cli.ts",
+  service: "scripts/service.ts",
+  bench: "scripts/bench/cli.ts",
+};
 
 function fail(message) {
   background.abort();
@@ -113,7 +119,9 @@ function heartbeat(background) {
   const startedAt = Date.now();
   const timer = setInterval(() => {
     const others = [...background].map(([name, what]) => `${name} ${what}`).join(", ");
-    console.error(`  npm       installing dependencies ... still working (${((Date.now() - startedAt) / 1000).toFixed(0)}s)${others ? `; meanwhile ${others}` : ""}`);
+    console.error(
+      `  npm       installing dependencies ... still working (${((Date.now() - startedAt) / 1000).toFixed(0)}s)${others ? `; meanwhile ${others}` : ""}`,
+    );
   }, 30_000);
   return () => clearInterval(timer);
 }

@@ -31,11 +31,19 @@ async function main(): Promise<void> {
     options: { id: { type: "string" }, all: { type: "boolean", default: false }, limit: { type: "string" } },
   });
   const config = loadConfig();
-  const db = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS, statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS, application_name: "outbox-command" });
+  const db = new pg.Client({
+    connectionString: config.DATABASE_URL,
+    connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    application_name: "outbox-command",
+  });
   try {
     await db.connect();
   } catch (error) {
-    throw new Error(`cannot reach PostgreSQL at DATABASE_URL (${error instanceof Error ? error.message : String(error)}): is the stack up? npm run stack -- up`, { cause: error });
+    throw new Error(
+      `cannot reach PostgreSQL at DATABASE_URL (${error instanceof Error ? error.message : String(error)}): is the stack up? npm run stack -- up`,
+      { cause: error },
+    );
   }
   try {
     await run(positionals[0], values, db);
@@ -45,7 +53,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const usage = error instanceof CodedError || (typeof (error as { code?: unknown })?.code === "string" && String((error as { code: string }).code).startsWith("ERR_PARSE_ARGS"));
+  const usage =
+    error instanceof CodedError ||
+    (typeof (error as { code?: unknown })?.code === "string" && String((error as { code: string }).code).startsWith("ERR_PARSE_ARGS"));
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(usage ? 2 : 1);
 });

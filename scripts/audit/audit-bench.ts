@@ -54,19 +54,27 @@ const HISTORY = [
 async function buildHistory(db: pg.Client, orders: number): Promise<void> {
   for (const statement of HISTORY) await db.query(statement, statement.includes("$1") ? [orders] : []);
   for (const consumer of CONSUMER_EXPECTATIONS) {
-    await db.query("INSERT INTO inbox (consumer_group, event_id) SELECT $1, event_id FROM ev WHERE type = ANY($2::text[])", [consumer.group, [...consumer.handles]]);
+    await db.query("INSERT INTO inbox (consumer_group, event_id) SELECT $1, event_id FROM ev WHERE type = ANY($2::text[])", [
+      consumer.group,
+      [...consumer.handles],
+    ]);
   }
   await db.query("ANALYZE");
 }
 
 async function publishOutbox(db: pg.Client, kafka: Kafka, prefix: string): Promise<number> {
   const topics = ["orders", "inventory", "payments"].map((logical) => `${prefix}${logical}`);
-  await withAdmin(kafka, (admin) => ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 }))));
+  await withAdmin(kafka, (admin) =>
+    ensureTopics(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+    ),
+  );
   const producer = createProducer(kafka);
   await producer.connect();
   let sent = 0;
   try {
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const { rows } = await db.query<{ id: string; topic: string; key: string; event_type: string; event_id: string }>(
         "SELECT x.id::text AS id, x.topic, x.key, x.event_type, x.event_id::text AS event_id FROM outbox x WHERE x.id > $1 ORDER BY x.id LIMIT 20000",
         [after.toString()],
@@ -113,13 +121,35 @@ async function main(): Promise<void> {
     const built = Date.now();
     const records = await publishOutbox(db, kafka, prefix);
     await db.end();
-    process.stderr.write(`  history of ${orders} orders built in ${((built - buildStarted) / 1000).toFixed(1)} s, ${records} records published in ${((Date.now() - built) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `  history of ${orders} orders built in ${((built - buildStarted) / 1000).toFixed(1)} s, ${records} records published in ${((Date.now() - built) / 1000).toFixed(1)} s\n`,
+    );
     const verdict = await runAudit({
-      databaseUrl: url.toString(), kafkaBrokers: config.KAFKA_BROKERS, topicPrefix: prefix, since: new Date(0), stuckAfterSeconds: 60,
-      outboxRetentionHours: config.OUTBOX_RETENTION_HOURS, inboxRetentionHours: config.INBOX_RETENTION_HOURS, limit: 20, kafka: true, kafkaTimeoutMs: 600_000, statementTimeoutMs: 600_000,
+      databaseUrl: url.toString(),
+      kafkaBrokers: config.KAFKA_BROKERS,
+      topicPrefix: prefix,
+      since: new Date(0),
+      stuckAfterSeconds: 60,
+      outboxRetentionHours: config.OUTBOX_RETENTION_HOURS,
+      inboxRetentionHours: config.INBOX_RETENTION_HOURS,
+      limit: 20,
+      kafka: true,
+      kafkaTimeoutMs: 600_000,
+      statementTimeoutMs: 600_000,
     });
-    const result = { orders, records, auditSeconds: verdict.durationMs / 1000, kafkaReadSeconds: verdict.kafka.elapsedMs / 1000, ok: verdict.ok, violations: verdict.violations, rssMb: Math.round(process.memoryUsage().rss / 1e6), at: new Date().toISOString() };
-    process.stdout.write(`audit of ${orders} orders / ${records} records: ${result.auditSeconds.toFixed(1)} s (topics read in ${result.kafkaReadSeconds.toFixed(1)} s), verdict ${verdict.ok ? "OK" : `FAILED (${verdict.violations})`}, RSS ${result.rssMb} MB\n`);
+    const result = {
+      orders,
+      records,
+      auditSeconds: verdict.durationMs / 1000,
+      kafkaReadSeconds: verdict.kafka.elapsedMs / 1000,
+      ok: verdict.ok,
+      violations: verdict.violations,
+      rssMb: Math.round(process.memoryUsage().rss / 1e6),
+      at: new Date().toISOString(),
+    };
+    process.stdout.write(
+      `audit of ${orders} orders / ${records} records: ${result.auditSeconds.toFixed(1)} s (topics read in ${result.kafkaReadSeconds.toFixed(1)} s), verdict ${verdict.ok ? "OK" : `FAILED (${verdict.violations})`}, RSS ${result.rssMb} MB\n`,
+    );
     const out = path.join(dbPaths.repo, "bench-results");
     await mkdir(out, { recursive: true });
     await writeFile(path.join(out, "audit.json"), `${JSON.stringify(result, null, 2)}\n`);
@@ -132,7 +162,12 @@ async function main(): Promise<void> {
     }
     await server.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
     await server.end();
-    await withAdmin(kafka, (admin) => deleteTopics(admin, ["orders", "inventory", "payments"].map((t) => `${prefix}${t}`))).catch(() => undefined);
+    await withAdmin(kafka, (admin) =>
+      deleteTopics(
+        admin,
+        ["orders", "inventory", "payments"].map((t) => `${prefix}${t}`),
+      ),
+    ).catch(() => undefined);
     await deleteDatasetGroups(kafka, prefix).catch(() => undefined);
   }
 }

@@ -21,9 +21,25 @@ describe("audit arguments", () => {
   });
 
   it("takes its defaults from the environment the services use", () => {
-    const { options, json, record } = parseAuditArgs(["--json", "--no-record", "--no-kafka"], { TOPIC_PREFIX: "t.", MONITOR_STUCK_AFTER_SECONDS: "30", OUTBOX_RETENTION_HOURS: "5" });
-    expect({ json, record, kafka: options.kafka, prefix: options.topicPrefix, stuck: options.stuckAfterSeconds, retention: options.outboxRetentionHours }).toEqual({
-      json: true, record: false, kafka: false, prefix: "t.", stuck: 30, retention: 5,
+    const { options, json, record } = parseAuditArgs(["--json", "--no-record", "--no-kafka"], {
+      TOPIC_PREFIX: "t.",
+      MONITOR_STUCK_AFTER_SECONDS: "30",
+      OUTBOX_RETENTION_HOURS: "5",
+    });
+    expect({
+      json,
+      record,
+      kafka: options.kafka,
+      prefix: options.topicPrefix,
+      stuck: options.stuckAfterSeconds,
+      retention: options.outboxRetentionHours,
+    }).toEqual({
+      json: true,
+      record: false,
+      kafka: false,
+      prefix: "t.",
+      stuck: 30,
+      retention: 5,
     });
   });
 
@@ -32,7 +48,9 @@ describe("audit arguments", () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     expect(describeFailure(refused, options)).toMatch(/PostgreSQL \(postgresql:\/\/\*\*\*@127\.0\.0\.1:5432\/db\) failed.*npm run stack -- status/);
     expect(describeFailure(refused, options)).not.toContain("secret");
-    expect(describeFailure(Object.assign(new Error("Connection error"), { name: "KafkaJSConnectionError" }), options)).toMatch(/Kafka at 127\.0\.0\.1:9092 failed.*--no-kafka/);
+    expect(describeFailure(Object.assign(new Error("Connection error"), { name: "KafkaJSConnectionError" }), options)).toMatch(
+      /Kafka at 127\.0\.0\.1:9092 failed.*--no-kafka/,
+    );
     expect(describeFailure(Object.assign(new Error('relation "audit_runs" does not exist'), { code: "42P01" }), options)).toMatch(/npm run db:migrate/);
   });
 });
@@ -57,10 +75,21 @@ describe("the verdict", () => {
     sink.add("MONEY_ON_CANCELLED_ORDER", "0f0f", { payment: "AUTHORIZED", amountMinor: 2490 });
     const checks = sink.results(new Set(["EVENT_NOT_ON_TOPIC"]));
     const verdict: AuditVerdict = {
-      ok: false, violations: 1, notices: 0, startedAt: "2026-12-02T08:00:00.000Z", finishedAt: "2026-12-02T08:00:01.000Z", durationMs: 1000,
+      ok: false,
+      violations: 1,
+      notices: 0,
+      startedAt: "2026-12-02T08:00:00.000Z",
+      finishedAt: "2026-12-02T08:00:01.000Z",
+      durationMs: 1000,
       environment: { database: "127.0.0.1:5432/orderflow", topicPrefix: "" },
       scope: { since: "1970-01-01T00:00:00.000Z", stuckAfterSeconds: 60, orders: 3, byStatus: { PENDING: 0, CONFIRMED: 2, CANCELLED: 1 }, skus: 2 },
-      windows: { outboxTrailSince: "2026-11-29T08:00:00.000Z", ordersWithOutboxTrail: 3, ordersWithoutOutboxTrail: 0, publishedOutboxRowsChecked: 0, inbox: "complete" },
+      windows: {
+        outboxTrailSince: "2026-11-29T08:00:00.000Z",
+        ordersWithOutboxTrail: 3,
+        ordersWithoutOutboxTrail: 0,
+        publishedOutboxRowsChecked: 0,
+        inbox: "complete",
+      },
       kafka: { read: false, complete: false, topics: [], partitions: 0, records: 0, duplicateRecords: 0, beyondInboxRetention: 0, elapsedMs: 0, groups: [] },
       checks,
     };

@@ -77,7 +77,21 @@ const countOf = (verdict: AuditVerdict, code: CheckCode): number => verdict.chec
 /** Every row of every business table, hashed: the audit must not change one. */
 async function fingerprint(database: string): Promise<string> {
   return withDb(database, async (db) => {
-    const tables = ["orders", "order_items", "order_status_history", "outbox", "inbox", "stock", "stock_reservations", "stock_received", "payments", "provider_ledger", "notifications", "order_outcomes", "audit_runs"];
+    const tables = [
+      "orders",
+      "order_items",
+      "order_status_history",
+      "outbox",
+      "inbox",
+      "stock",
+      "stock_reservations",
+      "stock_received",
+      "payments",
+      "provider_ledger",
+      "notifications",
+      "order_outcomes",
+      "audit_runs",
+    ];
     const parts: string[] = [];
     for (const table of tables) {
       const { rows } = await db.query<{ h: string }>(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM ${table} t`);
@@ -96,7 +110,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of created.reverse()) await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
-  await withAdmin(kafka, (a) => deleteTopics(a, ["orders", "inventory", "payments", "dlq.payment"].map((t) => `${prefix}${t}`))).catch(() => undefined);
+  await withAdmin(kafka, (a) =>
+    deleteTopics(
+      a,
+      ["orders", "inventory", "payments", "dlq.payment"].map((t) => `${prefix}${t}`),
+    ),
+  ).catch(() => undefined);
   await deleteDatasetGroups(kafka, prefix).catch(() => undefined);
 });
 
@@ -141,7 +160,10 @@ const corruptions: Corruption[] = [
     name: "a doubled effect (a second confirmation notification on the same channel)",
     code: "NOTIFICATION_DUPLICATED",
     corrupt: (db, ds) =>
-      db.query("INSERT INTO notifications (order_id, event_id, kind, channel, recipient, idempotency_key, status, sent_at) VALUES ($1, $2, 'CONFIRMED', 'log', 'audit', $3, 'SENT', now())", [ds.confirmed.id, randomUUID(), `dup-${randomUUID()}`]),
+      db.query(
+        "INSERT INTO notifications (order_id, event_id, kind, channel, recipient, idempotency_key, status, sent_at) VALUES ($1, $2, 'CONFIRMED', 'log', 'audit', $3, 'SENT', now())",
+        [ds.confirmed.id, randomUUID(), `dup-${randomUUID()}`],
+      ),
   },
   {
     name: "a doubled effect (stock of an order taken twice)",
@@ -152,12 +174,16 @@ const corruptions: Corruption[] = [
     name: "a doubled event (StockReserved emitted twice)",
     code: "EVENT_DUPLICATED",
     corrupt: (db, ds) =>
-      db.query("INSERT INTO outbox (topic, key, event_type, event_id, payload, created_at, published_at) VALUES ('inventory', $1, 'StockReserved', $2, '{}', now() - interval '9 minutes', now())", [ds.confirmed.id, randomUUID()]),
+      db.query(
+        "INSERT INTO outbox (topic, key, event_type, event_id, payload, created_at, published_at) VALUES ('inventory', $1, 'StockReserved', $2, '{}', now() - interval '9 minutes', now())",
+        [ds.confirmed.id, randomUUID()],
+      ),
   },
   {
     name: "a stuck order (PENDING for 10 minutes)",
     code: "ORDER_STUCK",
-    corrupt: (db, ds) => db.query("UPDATE orders SET created_at = now() - interval '10 minutes', updated_at = now() - interval '10 minutes' WHERE id = $1", [ds.inFlight.id]),
+    corrupt: (db, ds) =>
+      db.query("UPDATE orders SET created_at = now() - interval '10 minutes', updated_at = now() - interval '10 minutes' WHERE id = $1", [ds.inFlight.id]),
   },
   {
     name: "a lost event (marked published, not on its topic)",
@@ -168,7 +194,10 @@ const corruptions: Corruption[] = [
     name: "a reordered key (outbox order differs from the topic's)",
     code: "EVENT_OUT_OF_ORDER",
     corrupt: async (db, ds) => {
-      const ids = await db.query<{ id: string; event_type: string }>("SELECT id::text, event_type FROM outbox WHERE key = $1 AND topic = 'orders' ORDER BY id", [ds.confirmed.id]);
+      const ids = await db.query<{ id: string; event_type: string }>(
+        "SELECT id::text, event_type FROM outbox WHERE key = $1 AND topic = 'orders' ORDER BY id",
+        [ds.confirmed.id],
+      );
       const [placed, confirmed] = ids.rows;
       await db.query("UPDATE outbox SET id = -1 WHERE id = $1", [placed?.id]);
       await db.query("UPDATE outbox SET id = $1 WHERE id = $2", [placed?.id, confirmed?.id]);
@@ -201,7 +230,10 @@ const corruptions: Corruption[] = [
   {
     name: "an outbox row given up on",
     code: "OUTBOX_FAILED",
-    corrupt: (db, ds) => db.query("UPDATE outbox SET published_at = NULL, failed_at = now(), last_error = 'encode failed' WHERE event_id = $1", [eventOf(ds.confirmed, "OrderConfirmed")]),
+    corrupt: (db, ds) =>
+      db.query("UPDATE outbox SET published_at = NULL, failed_at = now(), last_error = 'encode failed' WHERE event_id = $1", [
+        eventOf(ds.confirmed, "OrderConfirmed"),
+      ]),
   },
   {
     name: "a status without its outcome (confirmed, payment declined)",
@@ -233,7 +265,9 @@ const corruptions: Corruption[] = [
     code: "RESERVATION_NOT_COMMITTED",
     corrupt: async (db, ds) => {
       await db.query("UPDATE stock_reservations SET status = 'RESERVED' WHERE order_id = $1", [ds.confirmed.id]);
-      await db.query("UPDATE stock s SET reserved = s.reserved + r.quantity FROM stock_reservations r WHERE r.order_id = $1 AND r.sku = s.sku", [ds.confirmed.id]);
+      await db.query("UPDATE stock s SET reserved = s.reserved + r.quantity FROM stock_reservations r WHERE r.order_id = $1 AND r.sku = s.sku", [
+        ds.confirmed.id,
+      ]);
     },
   },
   {
@@ -275,7 +309,10 @@ const corruptions: Corruption[] = [
     name: "an event the order's state rules out (StockReleased of a confirmed order)",
     code: "EVENT_UNEXPECTED",
     corrupt: (db, ds) =>
-      db.query("INSERT INTO outbox (topic, key, event_type, event_id, payload, created_at) VALUES ('inventory', $1, 'StockReleased', $2, '{}', now())", [ds.confirmed.id, randomUUID()]),
+      db.query("INSERT INTO outbox (topic, key, event_type, event_id, payload, created_at) VALUES ('inventory', $1, 'StockReleased', $2, '{}', now())", [
+        ds.confirmed.id,
+        randomUUID(),
+      ]),
   },
   {
     name: "an outbox row left unpublished",
@@ -292,7 +329,11 @@ const corruptions: Corruption[] = [
       const partition = ((ds.partitions.get(eventOf(ds.confirmed, "OrderPlaced")) ?? 0) + 1) % 3;
       const producer = createProducer(kafka);
       await producer.connect();
-      await producer.send({ topic: `${prefix}orders`, acks: -1, messages: [{ key: ds.confirmed.id, partition, value: "{}", headers: { "event-id": eventId, "event-type": "OrderConfirmed" } }] });
+      await producer.send({
+        topic: `${prefix}orders`,
+        acks: -1,
+        messages: [{ key: ds.confirmed.id, partition, value: "{}", headers: { "event-id": eventId, "event-type": "OrderConfirmed" } }],
+      });
       await producer.disconnect();
       await db.query("UPDATE outbox SET event_id = $2 WHERE event_id = $1", [eventOf(ds.confirmed, "OrderConfirmed"), eventId]);
     },
@@ -339,7 +380,10 @@ describe("the audit command", () => {
     expect(stored.startedAt).toBe(verdict.startedAt);
     expect(stored.ok).toBe(false);
 
-    const broken = await run(process.execPath, ["--import", "tsx", "scripts/audit/audit.ts", "--no-record"], { env: { ...process.env, DATABASE_URL: "postgresql://orderflow:orderflow@127.0.0.1:1/none" }, timeout: 60_000 }).then(
+    const broken = await run(process.execPath, ["--import", "tsx", "scripts/audit/audit.ts", "--no-record"], {
+      env: { ...process.env, DATABASE_URL: "postgresql://orderflow:orderflow@127.0.0.1:1/none" },
+      timeout: 60_000,
+    }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? "" }),
     );

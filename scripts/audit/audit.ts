@@ -34,7 +34,8 @@ export function parseSince(value: string | undefined, now = new Date()): Date {
   const age = AGE.exec(value);
   if (age) return new Date(now.getTime() - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS]);
   const at = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime())) throw new AuditUsageError(`--since ${value}: use an ISO time (2026-12-02T08:00:00Z) or an age (90s, 15m, 2h, 7d)`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime()))
+    throw new AuditUsageError(`--since ${value}: use an ISO time (2026-12-02T08:00:00Z) or an age (90s, 15m, 2h, 7d)`);
   return at;
 }
 

@@ -186,7 +186,8 @@ export class KafkaReconciler {
     }
     for (const [group, letters] of this.deadLetters) {
       const unprocessed = new Set(await eventsMissingFromInbox(this.db, group, [...letters.keys()]));
-      for (const [eventId, letter] of letters) this.sink.add(unprocessed.has(eventId) ? "EVENT_DEAD_LETTERED" : "DEAD_LETTER_REPLAYED", eventId, { group, ...letter });
+      for (const [eventId, letter] of letters)
+        this.sink.add(unprocessed.has(eventId) ? "EVENT_DEAD_LETTERED" : "DEAD_LETTER_REPLAYED", eventId, { group, ...letter });
     }
   }
 

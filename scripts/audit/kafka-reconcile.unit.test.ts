@@ -10,7 +10,9 @@ const PREFIX = "unit.";
 const HOUR = 3_600_000;
 
 /** An inbox with no rows at all: every event looked up is missing. */
-const emptyInbox = { query: async (_text: string, values: [string, string[]]) => ({ rows: values[1].map((id) => ({ event_id: id })) }) } as unknown as Queryable;
+const emptyInbox = {
+  query: async (_text: string, values: [string, string[]]) => ({ rows: values[1].map((id) => ({ event_id: id })) }),
+} as unknown as Queryable;
 
 function orderPlaced(offset: number, eventId: string, timestamp: number) {
   return { topic: `${PREFIX}orders`, partition: 0, offset, key: `order-${offset}`, headers: { "event-id": eventId, "event-type": "OrderPlaced" }, timestamp };

@@ -105,7 +105,11 @@ async function withKafkaPass(kafka: Kafka, options: AuditOptions, client: pg.Cli
     for await (const rows of sql.publishedOutboxRows(client, options.since)) checkedRows += reconciler.checkPublished(rows);
   } else {
     for (const code of KAFKA_CODES) notRun.add(code);
-    sink.add("KAFKA_READ_INCOMPLETE", read.unfinished.slice(0, 10).join(", "), { timeoutMs: options.kafkaTimeoutMs, unfinishedPartitions: read.unfinished.length, recordsRead: read.records });
+    sink.add("KAFKA_READ_INCOMPLETE", read.unfinished.slice(0, 10).join(", "), {
+      timeoutMs: options.kafkaTimeoutMs,
+      unfinishedPartitions: read.unfinished.length,
+      recordsRead: read.records,
+    });
   }
   return {
     notRun,
@@ -125,7 +129,12 @@ async function withKafkaPass(kafka: Kafka, options: AuditOptions, client: pg.Cli
 }
 
 async function sqlChecks(client: pg.Client, options: AuditOptions, sink: FindingSink): Promise<void> {
-  const params: sql.ScopeParams = { since: options.since, stuckAfterSeconds: options.stuckAfterSeconds, outboxRetentionHours: options.outboxRetentionHours, limit: options.limit };
+  const params: sql.ScopeParams = {
+    since: options.since,
+    stuckAfterSeconds: options.stuckAfterSeconds,
+    outboxRetentionHours: options.outboxRetentionHours,
+    limit: options.limit,
+  };
   sink.addRows(await sql.orderFindings(client, params));
   sink.addRows(await sql.stockFindings(client, params));
   sink.addRows(await sql.outboxFindings(client, params));
@@ -149,9 +158,28 @@ export async function runAudit(options: AuditOptions): Promise<AuditVerdict> {
       pass = await withKafkaPass(kafka, options, client, sink, snapshot);
     } else {
       await snapshot();
-      pass = { notRun: new Set(KAFKA_CODES), publishedRowsChecked: 0, summary: { read: false, complete: false, topics: [], partitions: 0, records: 0, duplicateRecords: 0, beyondInboxRetention: 0, elapsedMs: 0, groups: [] } };
+      pass = {
+        notRun: new Set(KAFKA_CODES),
+        publishedRowsChecked: 0,
+        summary: {
+          read: false,
+          complete: false,
+          topics: [],
+          partitions: 0,
+          records: 0,
+          duplicateRecords: 0,
+          beyondInboxRetention: 0,
+          elapsedMs: 0,
+          groups: [],
+        },
+      };
     }
-    const params: sql.ScopeParams = { since: options.since, stuckAfterSeconds: options.stuckAfterSeconds, outboxRetentionHours: options.outboxRetentionHours, limit: options.limit };
+    const params: sql.ScopeParams = {
+      since: options.since,
+      stuckAfterSeconds: options.stuckAfterSeconds,
+      outboxRetentionHours: options.outboxRetentionHours,
+      limit: options.limit,
+    };
     const scope = await sql.orderScopeSummary(client, params);
     const outbox = await sql.outboxSummary(client, options.since);
     const stock = await sql.stockSummary(client);
@@ -168,7 +196,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditVerdict> {
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
       environment: { database: describeDatabaseUrl(options.databaseUrl), topicPrefix: options.topicPrefix },
-      scope: { since: options.since.toISOString(), stuckAfterSeconds: options.stuckAfterSeconds, orders: scope.orders, byStatus: scope.byStatus, skus: stock.skus },
+      scope: {
+        since: options.since.toISOString(),
+        stuckAfterSeconds: options.stuckAfterSeconds,
+        orders: scope.orders,
+        byStatus: scope.byStatus,
+        skus: stock.skus,
+      },
       windows: {
         outboxTrailSince: trailSince.toISOString(),
         ordersWithOutboxTrail: scope.withOutboxTrail,

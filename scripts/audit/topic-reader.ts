@@ -60,7 +60,13 @@ export async function readTopicsToEnd(kafka: Kafka, options: TopicReadOptions): 
   if (partitions === 0) return { complete: true, records: 0, partitions, unfinished: [], elapsedMs: 0 };
   const topics = [...new Set([...endOf.keys()].map((id) => id.slice(0, id.lastIndexOf("/"))))];
   const groupId = `${options.groupPrefix}audit-${randomBytes(4).toString("hex")}`;
-  const consumer = createConsumer(kafka, { groupId, maxWaitTimeInMs: 100, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, maxBytesPerPartition: 8 * 1024 * 1024 });
+  const consumer = createConsumer(kafka, {
+    groupId,
+    maxWaitTimeInMs: 100,
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+  });
   let records = 0;
   let finished: () => void = () => undefined;
   const allRead = new Promise<void>((resolve) => (finished = resolve));
@@ -76,7 +82,14 @@ export async function readTopicsToEnd(kafka: Kafka, options: TopicReadOptions): 
       const offset = Number(message.offset);
       if (offset >= end) break;
       records += 1;
-      options.onRecord({ topic: batch.topic, partition: batch.partition, offset, key: message.key?.toString() ?? null, headers: headerText(message.headers), timestamp: Number(message.timestamp) });
+      options.onRecord({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset,
+        key: message.key?.toString() ?? null,
+        headers: headerText(message.headers),
+        timestamp: Number(message.timestamp),
+      });
       if (offset === end - 1) endOf.delete(id);
     }
     if (options.afterBatch) {

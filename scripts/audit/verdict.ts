@@ -90,7 +90,15 @@ export class FindingSink {
     return CHECK_CODES.map((code) => {
       const spec = CHECKS[code];
       const entry = this.byCode.get(code);
-      return { code, severity: spec.severity, window: spec.window, title: spec.title, count: entry?.count ?? 0, examples: entry?.examples ?? [], ran: !notRun.has(code) };
+      return {
+        code,
+        severity: spec.severity,
+        window: spec.window,
+        title: spec.title,
+        count: entry?.count ?? 0,
+        examples: entry?.examples ?? [],
+        ran: !notRun.has(code),
+      };
     });
   }
 
@@ -127,14 +135,17 @@ function exampleLine(finding: Finding): string {
 function checkBlock(check: CheckResult, mark: string, shown: number): string[] {
   const lines = [`  ${mark} ${check.code}  ${number(check.count)}  ${check.title}`];
   for (const example of check.examples.slice(0, shown)) lines.push(exampleLine(example));
-  if (check.count > Math.min(shown, check.examples.length)) lines.push(`      ... ${number(check.count - Math.min(shown, check.examples.length))} more (--json, --limit)`);
+  if (check.count > Math.min(shown, check.examples.length))
+    lines.push(`      ... ${number(check.count - Math.min(shown, check.examples.length))} more (--json, --limit)`);
   return lines;
 }
 
 /** The verdict for people: what was audited, what each window covered, every failed check with examples. */
 export function formatVerdict(verdict: AuditVerdict, shownPerCheck = 5): string {
   const { scope, windows, kafka } = verdict;
-  const statuses = Object.entries(scope.byStatus).map(([status, n]) => `${number(n)} ${status}`).join(", ");
+  const statuses = Object.entries(scope.byStatus)
+    .map(([status, n]) => `${number(n)} ${status}`)
+    .join(", ");
   const lines = [
     `Orderflow audit ${verdict.finishedAt} (${(verdict.durationMs / 1000).toFixed(1)} s): ${verdict.environment.database}, topic prefix "${verdict.environment.topicPrefix}"`,
     `scope    ${number(scope.orders)} orders since ${scope.since} (${statuses}); ${number(scope.skus)} SKUs; in flight = changed within ${scope.stuckAfterSeconds} s`,
@@ -146,7 +157,11 @@ export function formatVerdict(verdict: AuditVerdict, shownPerCheck = 5): string 
   ];
   const violations = verdict.checks.filter((c) => c.severity === "violation" && c.count > 0);
   const notices = verdict.checks.filter((c) => c.severity === "notice" && c.count > 0);
-  lines.push(verdict.ok ? `VERDICT  OK: no violation (${number(verdict.notices)} notices)` : `VERDICT  FAILED: ${number(verdict.violations)} violations in ${violations.length} checks`);
+  lines.push(
+    verdict.ok
+      ? `VERDICT  OK: no violation (${number(verdict.notices)} notices)`
+      : `VERDICT  FAILED: ${number(verdict.violations)} violations in ${violations.length} checks`,
+  );
   for (const check of violations) lines.push(...checkBlock(check, "✗", shownPerCheck));
   for (const check of notices) lines.push(...checkBlock(check, "·", Math.min(shownPerCheck, 3)));
   const passed = verdict.checks.filter((c) => c.severity === "violation" && c.count === 0 && c.ran).map((c) => c.code);

@@ -66,8 +66,13 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number,
 }
 
 export function parseRates(raw: string): number[] {
-  const rates = raw.split(",").map((part) => part.trim()).filter((part) => part !== "").map(Number);
-  if (rates.length === 0 || rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) throw new UsageError(`--rates must be a comma-separated list of positive numbers, got "${raw}"`);
+  const rates = raw
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .map(Number);
+  if (rates.length === 0 || rates.some((rate) => !Number.isFinite(rate) || rate <= 0))
+    throw new UsageError(`--rates must be a comma-separated list of positive numbers, got "${raw}"`);
   return rates;
 }
 
@@ -125,7 +130,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     flashSeconds: positiveNumber("flash-seconds", values["flash-seconds"], 10),
     flashStock: positiveNumber("flash-stock", values["flash-stock"], 100, { integer: true }),
     profile: values.profile,
-    paymentLatencyMs: values["payment-latency-ms"] === undefined ? undefined : positiveNumber("payment-latency-ms", values["payment-latency-ms"], 0, { integer: true, zero: true }),
+    paymentLatencyMs:
+      values["payment-latency-ms"] === undefined
+        ? undefined
+        : positiveNumber("payment-latency-ms", values["payment-latency-ms"], 0, { integer: true, zero: true }),
     maxMinutes: positiveNumber("max-minutes", values["max-minutes"], 13),
     database,
     topicPrefix,

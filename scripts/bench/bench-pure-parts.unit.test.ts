@@ -95,13 +95,25 @@ describe("flatness, step verdict and sustained capacity", () => {
     expect(stepVerdict({ non2xx: 0, errors: 0, lag: flat, backlog: flat, pendingAfterDrain: 0 })).toEqual({ sustained: true, reasons: [] });
     const broken = stepVerdict({ non2xx: 3, errors: 1, lag: notFlat, backlog: flat, pendingAfterDrain: 2 });
     expect(broken.sustained).toBe(false);
-    expect(broken.reasons).toEqual(["3 non-2xx answers", "1 connection errors or timeouts", "consumer lag reached 900 (bound 500)", "2 orders still PENDING after the drain"]);
+    expect(broken.reasons).toEqual([
+      "3 non-2xx answers",
+      "1 connection errors or timeouts",
+      "consumer lag reached 900 (bound 500)",
+      "2 orders still PENDING after the drain",
+    ]);
   });
 
   it("takes the highest rate of the unbroken run from the bottom as the capacity", () => {
     const ok = { sustained: true, reasons: [] };
     const bad = { sustained: false, reasons: ["x"] };
-    expect(sustainedCapacity([{ rate: 100, verdict: ok }, { rate: 250, verdict: ok }, { rate: 500, verdict: bad }, { rate: 1000, verdict: ok }])).toBe(250);
+    expect(
+      sustainedCapacity([
+        { rate: 100, verdict: ok },
+        { rate: 250, verdict: ok },
+        { rate: 500, verdict: bad },
+        { rate: 1000, verdict: ok },
+      ]),
+    ).toBe(250);
     expect(sustainedCapacity([{ rate: 100, verdict: bad }])).toBeNull();
     expect(sustainedCapacity([])).toBeNull();
   });
@@ -127,8 +139,16 @@ describe("/proc parsing", () => {
   });
 
   it("subtracts CPU snapshots per process and says null for one that was not running at both", () => {
-    const before = new Map<string, number | undefined>([["a", 1.5], ["b", undefined], ["c", 3]]);
-    const after = new Map<string, number | undefined>([["a", 4.25], ["b", 2], ["c", 3]]);
+    const before = new Map<string, number | undefined>([
+      ["a", 1.5],
+      ["b", undefined],
+      ["c", 3],
+    ]);
+    const after = new Map<string, number | undefined>([
+      ["a", 4.25],
+      ["b", 2],
+      ["c", 3],
+    ]);
     expect(cpuBetween(before, after)).toEqual({ a: 2.75, b: null, c: 0 });
   });
 });
@@ -136,11 +156,31 @@ describe("/proc parsing", () => {
 describe("command line", () => {
   it("has defaults for the quoted run: the staircase, 30 s steps, the baseline on", () => {
     const options = parseBenchOptions(["pipeline"]);
-    expect(options).toMatchObject({ scenario: "pipeline", rates: DEFAULT_RATES, stepSeconds: 30, baseline: true, flashSale: false, database: "orderflow_bench", topicPrefix: "bench.", maxMinutes: 13 });
+    expect(options).toMatchObject({
+      scenario: "pipeline",
+      rates: DEFAULT_RATES,
+      stepSeconds: 30,
+      baseline: true,
+      flashSale: false,
+      database: "orderflow_bench",
+      topicPrefix: "bench.",
+      maxMinutes: 13,
+    });
   });
 
   it("reads rates, step seconds, --no-baseline, --profile and the flash-sale options", () => {
-    const options = parseBenchOptions(["pipeline", "--rates", "20, 50", "--step-seconds", "5", "--no-baseline", "--profile", "--flash-sale", "--flash-stock", "10"]);
+    const options = parseBenchOptions([
+      "pipeline",
+      "--rates",
+      "20, 50",
+      "--step-seconds",
+      "5",
+      "--no-baseline",
+      "--profile",
+      "--flash-sale",
+      "--flash-stock",
+      "10",
+    ]);
     expect(options).toMatchObject({ rates: [20, 50], stepSeconds: 5, baseline: false, profile: true, flashSale: true, flashStock: 10 });
     expect(parseBenchOptions(["flash-sale"]).flashSale).toBe(true);
   });
@@ -198,14 +238,35 @@ describe("cpuprofile top", () => {
     const summary = summarizeProfile(profile, 5);
     expect(summary.totalMs).toBe(10);
     expect(summary.busyMs).toBe(8);
-    expect(summary.packages).toEqual([{ name: "pg", ms: 6, share: 75 }, { name: "services/payment", ms: 2, share: 25 }]);
+    expect(summary.packages).toEqual([
+      { name: "pg", ms: 6, share: 75 },
+      { name: "services/payment", ms: 2, share: 25 },
+    ]);
     expect(summary.functions[0]).toEqual({ name: "query pg/lib/client.js:10", ms: 6, share: 75 });
   });
 });
 
 describe("svg chart", () => {
   it("draws one polyline per series with data and skips gaps", () => {
-    const svg = svgChart([{ title: "t", yLabel: "ms", log: true, series: [{ name: "a", color: "red", points: [[100, 5], [200, null], [300, 50]] }, { name: "b", color: "blue", points: [[100, null]] }] }]);
+    const svg = svgChart([
+      {
+        title: "t",
+        yLabel: "ms",
+        log: true,
+        series: [
+          {
+            name: "a",
+            color: "red",
+            points: [
+              [100, 5],
+              [200, null],
+              [300, 50],
+            ],
+          },
+          { name: "b", color: "blue", points: [[100, null]] },
+        ],
+      },
+    ]);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.match(/<polyline/g)).toHaveLength(1);
     expect(svg.match(/<circle/g)).toHaveLength(2);

@@ -30,7 +30,12 @@ async function pipeline(options: BenchOptions, outDir: string): Promise<void> {
   const report = await runPipeline(options, outDir, runId(), { log, onCleanup: (fn) => (cleanup = fn) });
   const written = writePipelineResults(outDir, report, options.scenario === "flash-sale" ? "flash-sale" : "pipeline");
   process.stdout.write(`${printPipeline(report)}\n`);
-  log(`written ${written.slice(0, 3).map((file) => path.relative(repo, file)).join(", ")} (and a copy under runs/${report.runId}/)`);
+  log(
+    `written ${written
+      .slice(0, 3)
+      .map((file) => path.relative(repo, file))
+      .join(", ")} (and a copy under runs/${report.runId}/)`,
+  );
 }
 
 async function baselineOnly(options: BenchOptions, outDir: string): Promise<void> {
@@ -47,10 +52,18 @@ async function baselineOnly(options: BenchOptions, outDir: string): Promise<void
       deadlineMs: startedAt + options.maxMinutes * 60_000,
       log,
     });
-    const report = { benchmark: "baseline-sync", at: new Date(startedAt).toISOString(), durationSeconds: Math.round((Date.now() - startedAt) / 1000), baseline };
+    const report = {
+      benchmark: "baseline-sync",
+      at: new Date(startedAt).toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+      baseline,
+    };
     mkdirSync(outDir, { recursive: true });
     writeFileSync(path.join(outDir, "baseline-sync.json"), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(path.join(outDir, "baseline-sync.md"), `# baseline-sync\n\n${markdownTable(baselineTable(baseline))}\n\nSustained capacity: ${baseline.sustainedCapacity ?? "none"}\n`);
+    writeFileSync(
+      path.join(outDir, "baseline-sync.md"),
+      `# baseline-sync\n\n${markdownTable(baselineTable(baseline))}\n\nSustained capacity: ${baseline.sustainedCapacity ?? "none"}\n`,
+    );
     process.stdout.write(`${textTable(baselineTable(baseline))}\nsustained capacity: ${baseline.sustainedCapacity ?? "none"}\n`);
   } finally {
     await generator.close();

@@ -24,7 +24,12 @@ const config = loadConfig();
 const prisma = createPrisma(config.DATABASE_URL, { poolSize: 2, applicationName: "bench-console-sample" });
 const monitor = createMonitorService(config, prisma);
 const sampler = new ConsoleSampler(
-  { lagReport: () => monitor.lagReport(), orderFlow: (from, to) => readOrderFlow(prisma, from, to), acceptBuckets: async () => ({ le: [Number.POSITIVE_INFINITY], counts: [0] }), lastAudit: () => readLastAudit(prisma) },
+  {
+    lagReport: () => monitor.lagReport(),
+    orderFlow: (from, to) => readOrderFlow(prisma, from, to),
+    acceptBuckets: async () => ({ le: [Number.POSITIVE_INFINITY], counts: [0] }),
+    lastAudit: () => readLastAudit(prisma),
+  },
   { intervalMs: config.CONSOLE_SAMPLE_INTERVAL_MS, historyMs: config.CONSOLE_HISTORY_SECONDS * 1000, auditEvery: 1 },
 );
 try {

@@ -15,7 +15,11 @@ const out = mkdtempSync(path.join(os.tmpdir(), "orderflow-bench-"));
 
 function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(repo, "scripts/bench/cli.ts"), ...args], { cwd: repo, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(repo, "scripts/bench/cli.ts"), ...args], {
+      cwd: repo,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
     // SIGTERM goes through the benchmark's cleanup, which stops the services it started.

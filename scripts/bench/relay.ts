@@ -126,7 +126,13 @@ async function rawProducer(): Promise<{ rows: number; seconds: number; rowsPerSe
   const registered = await registerEventSchemas({ url: config.SCHEMA_REGISTRY_URL }, registry, config, loadEventSchemas());
   const schemaId = registered.get("OrderPlaced")!.id;
   const events = makeEvents(BACKLOG / 5, 5);
-  const encoded = await Promise.all(events.map(async (e) => ({ key: e.key, value: await registry.encode(schemaId, e.payload), headers: { "event-type": "OrderPlaced", "event-id": e.eventId } })));
+  const encoded = await Promise.all(
+    events.map(async (e) => ({
+      key: e.key,
+      value: await registry.encode(schemaId, e.payload),
+      headers: { "event-type": "OrderPlaced", "event-id": e.eventId },
+    })),
+  );
   const kafka = testKafka(config);
   const { provisionTopics } = await import("../../services/outbox-relay/relay-setup.ts");
   await provisionTopics(kafka, config);

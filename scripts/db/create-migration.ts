@@ -12,7 +12,12 @@ import { diffMigrationsToSchema, LOCKFILE_CONTENT, LOCKFILE_NAME, MigrationError
 
 /** Prisma's rules: lower case, anything but [a-z0-9_] becomes "_", at most 200 characters. */
 export function migrationSlug(name: string): string {
-  const slug = name.trim().toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 200);
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 200);
   if (!slug) throw new MigrationError(`"${name}" is not a usable migration name: use letters, digits and _`);
   return slug;
 }

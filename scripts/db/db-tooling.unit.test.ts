@@ -32,7 +32,7 @@ describe("schema engine helpers", () => {
     expect(isEmptyScript("-- AlterTable\nALTER TABLE x ADD COLUMN y int;\n")).toBe(false);
   });
 
-  it("reports PostgreSQL's internal \"char\" columns as Character, other columns untouched", () => {
+  it('reports PostgreSQL\'s internal "char" columns as Character, other columns untouched', () => {
     const rows = [["r", "orders"]];
     const pgResult = { fields: [{ dataTypeID: 18 }, { dataTypeID: 19 }], rows };
     relabelInternalCharColumns(pgResult);

@@ -12,9 +12,7 @@ import { diffMigrationsToSchema, readMigrations } from "./schema-engine.ts";
 import { loadCatalogue, seedCatalogue } from "./seed.ts";
 
 // A fresh database per run on the test server, so the test never depends on (or damages) orderflow_test.
-const serverUrl = new URL(
-  process.env.DATABASE_URL ?? `postgresql://orderflow:orderflow@127.0.0.1:${process.env.POSTGRES_PORT ?? "5432"}/orderflow_test`,
-);
+const serverUrl = new URL(process.env.DATABASE_URL ?? `postgresql://orderflow:orderflow@127.0.0.1:${process.env.POSTGRES_PORT ?? "5432"}/orderflow_test`);
 const databaseName = `orderflow_migrate_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
 const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${databaseName}` }).toString();
 const quiet = { log: () => undefined };
@@ -61,8 +59,21 @@ describe("migrations through the WASM schema engine", () => {
     const tables = (await query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).map(
       (r) => r.table_name,
     );
-    for (const table of ["products", "stock", "stock_reservations", "orders", "order_items", "order_status_history", "outbox", "inbox",
-      "idempotency_keys", "payments", "payment_callbacks", "notifications", "_prisma_migrations"]) {
+    for (const table of [
+      "products",
+      "stock",
+      "stock_reservations",
+      "orders",
+      "order_items",
+      "order_status_history",
+      "outbox",
+      "inbox",
+      "idempotency_keys",
+      "payments",
+      "payment_callbacks",
+      "notifications",
+      "_prisma_migrations",
+    ]) {
       expect(tables).toContain(table);
     }
 
@@ -90,7 +101,9 @@ describe("migrations through the WASM schema engine", () => {
     expect(checks).toEqual(expect.arrayContaining(["stock_available_non_negative", "stock_reserved_non_negative"]));
     const [index] = await query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'outbox_unpublished_key_id_idx'");
     expect(index?.indexdef).toMatch(/\(key, id\) WHERE \(published_at IS NULL\)/);
-    const [identity] = await query<{ is_identity: string }>("SELECT is_identity FROM information_schema.columns WHERE table_name = 'outbox' AND column_name = 'id'");
+    const [identity] = await query<{ is_identity: string }>(
+      "SELECT is_identity FROM information_schema.columns WHERE table_name = 'outbox' AND column_name = 'id'",
+    );
     expect(identity?.is_identity).toBe("YES");
   });
 
@@ -105,9 +118,9 @@ describe("migrations through the WASM schema engine", () => {
       expect(await prisma.stock.findUniqueOrThrow({ where: { sku: first.sku } })).toMatchObject({ available: first.stock, reserved: 0 });
       expect(await prisma.product.count()).toBe(catalogue.products.length);
 
-      await expect(
-        prisma.stock.update({ where: { sku: first.sku }, data: { available: { decrement: first.stock + 1 } } }),
-      ).rejects.toThrow(/stock_available_non_negative/);
+      await expect(prisma.stock.update({ where: { sku: first.sku }, data: { available: { decrement: first.stock + 1 } } })).rejects.toThrow(
+        /stock_available_non_negative/,
+      );
     } finally {
       await prisma.$disconnect();
     }

@@ -11,13 +11,14 @@ export const LOCKFILE_CONTENT =
 /** Migration directories on disk, oldest first, in the shape the engine takes. */
 export async function readMigrations(migrationsDir: string): Promise<MigrationList> {
   const entries = existsSync(migrationsDir) ? await readdir(migrationsDir, { withFileTypes: true }) : [];
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const migrationDirectories: MigrationDirectory[] = [];
   for (const name of names) {
     const file = path.join(migrationsDir, name, "migration.sql");
-    const content = existsSync(file)
-      ? ({ tag: "ok", value: await readFile(file, "utf8") } as const)
-      : ({ tag: "error", value: `missing ${file}` } as const);
+    const content = existsSync(file) ? ({ tag: "ok", value: await readFile(file, "utf8") } as const) : ({ tag: "error", value: `missing ${file}` } as const);
     migrationDirectories.push({ path: name, migrationFile: { path: "migration.sql", content } });
   }
   const lockPath = path.join(migrationsDir, LOCKFILE_NAME);

@@ -126,8 +126,7 @@ export async function withPgClient<T>(databaseUrl: string, work: (client: pg.Cli
     await client.end().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError(
-      `cannot connect to PostgreSQL at ${describeDatabaseUrl(databaseUrl)}: ${reason}. ` +
-        "Is the stack up (npm run stack -- up) and DATABASE_URL right?",
+      `cannot connect to PostgreSQL at ${describeDatabaseUrl(databaseUrl)}: ${reason}. ` + "Is the stack up (npm run stack -- up) and DATABASE_URL right?",
       { cause: toDatabaseError(error, databaseUrl) },
     );
   }

@@ -42,7 +42,8 @@ export function parseCatalogue(raw: unknown, source = "catalogue"): Catalogue {
     if (seen.has(p.sku)) throw new CatalogueError(`${where}: duplicate sku ${p.sku}`);
     seen.add(p.sku);
     if (typeof p.name !== "string" || p.name.length === 0 || p.name.length > 200) throw new CatalogueError(`${where}.name must be 1-200 characters`);
-    if (!Number.isSafeInteger(p.priceMinor) || (p.priceMinor as number) < 0) throw new CatalogueError(`${where}.priceMinor must be a non-negative integer (minor units)`);
+    if (!Number.isSafeInteger(p.priceMinor) || (p.priceMinor as number) < 0)
+      throw new CatalogueError(`${where}.priceMinor must be a non-negative integer (minor units)`);
     if (!Number.isSafeInteger(p.stock) || (p.stock as number) < 0) throw new CatalogueError(`${where}.stock must be a non-negative integer`);
   });
   return doc as Catalogue;
@@ -54,14 +55,17 @@ export function loadCatalogue(file = dbPaths.catalogue): Catalogue {
 
 /** Upserts every product and resets its stock, in one transaction (all or nothing). Returns the SKU count. */
 export async function seedCatalogue(prisma: PrismaClient, catalogue: Catalogue = loadCatalogue()): Promise<number> {
-  await prisma.$transaction(async (tx) => {
-    for (const p of catalogue.products) {
-      const product = { name: p.name, priceMinor: BigInt(p.priceMinor), currency: catalogue.currency, active: true };
-      await tx.product.upsert({ where: { sku: p.sku }, create: { sku: p.sku, ...product }, update: product });
-      const stock = { available: p.stock, reserved: 0 };
-      await tx.stock.upsert({ where: { sku: p.sku }, create: { sku: p.sku, ...stock }, update: stock });
-    }
-  }, { timeout: 30_000 });
+  await prisma.$transaction(
+    async (tx) => {
+      for (const p of catalogue.products) {
+        const product = { name: p.name, priceMinor: BigInt(p.priceMinor), currency: catalogue.currency, active: true };
+        await tx.product.upsert({ where: { sku: p.sku }, create: { sku: p.sku, ...product }, update: product });
+        const stock = { available: p.stock, reserved: 0 };
+        await tx.stock.upsert({ where: { sku: p.sku }, create: { sku: p.sku, ...stock }, update: stock });
+      }
+    },
+    { timeout: 30_000 },
+  );
   return catalogue.products.length;
 }
 

@@ -41,9 +41,16 @@ describe("npm run dlq", () => {
     const dlqTopic = bench.topic("dlq.dlq-script-test");
     const { letters } = await readDeadLetters(bench.clients.kafka, dlqTopic);
     expect(letters).toHaveLength(2);
-    expect(letters[0]!.headers).toMatchObject({ [DLQ_HEADERS.errorCode]: "UNKNOWN_CUSTOMER", [DLQ_HEADERS.originalTopic]: bench.topic("orders"), "event-type": "OrderPlaced" });
+    expect(letters[0]!.headers).toMatchObject({
+      [DLQ_HEADERS.errorCode]: "UNKNOWN_CUSTOMER",
+      [DLQ_HEADERS.originalTopic]: bench.topic("orders"),
+      "event-type": "OrderPlaced",
+    });
 
-    const listed = await run("npx", ["tsx", "scripts/dlq.ts", "list", "--group", "dlq-script-test"], { env: { ...process.env, TOPIC_PREFIX: bench.config.TOPIC_PREFIX }, timeout: 60_000 });
+    const listed = await run("npx", ["tsx", "scripts/dlq.ts", "list", "--group", "dlq-script-test"], {
+      env: { ...process.env, TOPIC_PREFIX: bench.config.TOPIC_PREFIX },
+      timeout: 60_000,
+    });
     expect(listed.stdout).toContain(`${dlqTopic}: 2 dead letter(s)`);
     expect(listed.stdout).toContain("UNKNOWN_CUSTOMER: PermanentError: customer unknown");
 
@@ -52,12 +59,20 @@ describe("npm run dlq", () => {
     await replayDeadLetters(bench.clients.kafka, selectLetters(letters, { all: false, offset: one.offset, partition: one.partition }));
     await waitUntil(async () => processed.includes(first.order_id), 30_000, "the replayed record to be processed");
 
-    const replayed = await run("npx", ["tsx", "scripts/dlq.ts", "replay", "--group", "dlq-script-test", "--all"], { env: { ...process.env, TOPIC_PREFIX: bench.config.TOPIC_PREFIX }, timeout: 60_000 });
+    const replayed = await run("npx", ["tsx", "scripts/dlq.ts", "replay", "--group", "dlq-script-test", "--all"], {
+      env: { ...process.env, TOPIC_PREFIX: bench.config.TOPIC_PREFIX },
+      timeout: 60_000,
+    });
     expect(replayed.stdout).toContain("replayed 2 dead letter(s)");
     await runner.waitForOutcomes(5, 30_000);
     // The record replayed twice was processed once: the second copy is an inbox duplicate.
     expect(processed.filter((id) => id === first.order_id)).toHaveLength(1);
     expect(processed.filter((id) => id === second.order_id)).toHaveLength(1);
-    expect(runner.outcomes.slice(2).map((o) => o.outcome).sort()).toEqual(["duplicate", "processed", "processed"]);
+    expect(
+      runner.outcomes
+        .slice(2)
+        .map((o) => o.outcome)
+        .sort(),
+    ).toEqual(["duplicate", "processed", "processed"]);
   });
 });

@@ -40,7 +40,10 @@ export function boundaryViolation(file, target) {
 export const importBoundaries = {
   meta: {
     type: "problem",
-    docs: { description: "services import services/shared, their own folder and other services' public entries only; production code never imports test support or scripts" },
+    docs: {
+      description:
+        "services import services/shared, their own folder and other services' public entries only; production code never imports test support or scripts",
+    },
     schema: [],
     messages: {
       otherService:

@@ -18,12 +18,15 @@ describe("import boundaries (eslint)", () => {
   beforeAll(() => eslint.lintText("export {};", { filePath: path.join(repo, "services/shared/warm-up.ts") }), 120_000);
 
   it("fails a service importing another service's internals, by static, dynamic and re-export imports", async () => {
-    const findings = await boundaryFindings("services/order-api/routes/fixture.ts", [
-      `import { a } from "../../payment/callbacks/receive-callback.ts";`,
-      `export * from "../../inventory/inventory-consumer.ts";`,
-      `export const b = () => import("../../notification/main.ts");`,
-      `export { a };`,
-    ].join("\n"));
+    const findings = await boundaryFindings(
+      "services/order-api/routes/fixture.ts",
+      [
+        `import { a } from "../../payment/callbacks/receive-callback.ts";`,
+        `export * from "../../inventory/inventory-consumer.ts";`,
+        `export const b = () => import("../../notification/main.ts");`,
+        `export { a };`,
+      ].join("\n"),
+    );
     expect(findings).toHaveLength(3);
     expect(findings[0]).toMatch(/services\/order-api must not import services\/payment\/callbacks\/receive-callback\.ts/);
   });
@@ -67,7 +70,9 @@ describe("import boundaries (eslint)", () => {
   });
 
   it("lets tests import test/support, and no one a test-support folder elsewhere, nor another service's production code", async () => {
-    expect(await boundaryFindings("services/inventory/fixture.int.test.ts", `export { a } from "../../test/support/consumer/consumer-test-kit.ts";`)).toEqual([]);
+    expect(await boundaryFindings("services/inventory/fixture.int.test.ts", `export { a } from "../../test/support/consumer/consumer-test-kit.ts";`)).toEqual(
+      [],
+    );
     const stray = await boundaryFindings("services/inventory/fixture.int.test.ts", `export { c } from "../outbox-relay/test-support/relay-test-kit.ts";`);
     expect(stray).toHaveLength(1);
     expect(stray[0]).toMatch(/test support has one home/);
@@ -81,5 +86,4 @@ describe("import boundaries (eslint)", () => {
     const findings = (result?.messages ?? []).filter((m) => m.ruleId === "orderflow/import-boundaries");
     expect(findings.map((m) => m.severity)).toEqual([2]);
   });
-
 });

@@ -45,7 +45,11 @@ describe("npm run outbox", () => {
     const healthy = makeEvents(3, 1);
     await insertOutbox(pool, healthy);
     await waitUntil(async () => (await rowsOf(key))[0]?.failed === true, 30_000, "the broken row to fail for good");
-    await waitUntil(async () => (await Promise.all(healthy.map((e) => rowsOf(e.key)))).every((rows) => rows.every((r) => r.published)), 30_000, "the other orders to flow");
+    await waitUntil(
+      async () => (await Promise.all(healthy.map((e) => rowsOf(e.key)))).every((rows) => rows.every((r) => r.published)),
+      30_000,
+      "the other orders to flow",
+    );
     const [broken] = await rowsOf(key);
 
     const listed = await outboxCommand("list");
@@ -67,7 +71,10 @@ describe("npm run outbox", () => {
   });
 
   it("refuses a row that is not failed and bad input, with exit code 2 and the reason", async () => {
-    await expect(outboxCommand("retry", "--id", "999999999")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("outbox row 999999999 is not a failed row") });
+    await expect(outboxCommand("retry", "--id", "999999999")).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("outbox row 999999999 is not a failed row"),
+    });
     await expect(outboxCommand("retry", "--id", "abc")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--id must be an outbox row id") });
     await expect(outboxCommand("retry")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("usage: npm run outbox") });
   });

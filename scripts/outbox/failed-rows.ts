@@ -23,7 +23,17 @@ export interface FailedRow {
 type Queryable = Pick<pg.ClientBase, "query">;
 
 export async function listFailedRows(db: Queryable, limit = 100): Promise<FailedRow[]> {
-  const { rows } = await db.query<{ id: string; key: string; topic: string; event_type: string; attempts: number; last_error: string | null; failed_at: Date; created_at: Date; held_back: string }>(
+  const { rows } = await db.query<{
+    id: string;
+    key: string;
+    topic: string;
+    event_type: string;
+    attempts: number;
+    last_error: string | null;
+    failed_at: Date;
+    created_at: Date;
+    held_back: string;
+  }>(
     `SELECT f.id::text, f.key, f.topic, f.event_type, f.attempts, f.last_error, f.failed_at, f.created_at,
             (SELECT count(*) FROM outbox o WHERE o.key = f.key AND o.published_at IS NULL AND o.id > f.id) AS held_back
        FROM outbox f

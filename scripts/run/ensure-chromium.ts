@@ -21,7 +21,8 @@ export async function ensureChromium(ctx: StackContext): Promise<void> {
   }
   const logFile = path.join(ctx.paths.logs, "chromium-install.log");
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = (): Promise<void> => runCommand("chromium", "apt-get", ["install", "-y", "--no-install-recommends", "chromium"], { logFile, timeoutMs: INSTALL_TIMEOUT_MS, env });
+  const install = (): Promise<void> =>
+    runCommand("chromium", "apt-get", ["install", "-y", "--no-install-recommends", "chromium"], { logFile, timeoutMs: INSTALL_TIMEOUT_MS, env });
   await ctx.step("chromium", "installing Debian's chromium for the live-page test (apt-get)", async () => {
     try {
       await install();

@@ -11,7 +11,11 @@ export interface SchemaCheckResult extends CompatibilityVerdict {
 }
 
 /** Asks the registry, for every schema file, whether it may become the next version of its subject. */
-export async function checkSchemas(endpoint: RegistryEndpoint, config: Pick<AppConfig, "TOPIC_PREFIX">, schemas: readonly EventSchema[]): Promise<SchemaCheckResult[]> {
+export async function checkSchemas(
+  endpoint: RegistryEndpoint,
+  config: Pick<AppConfig, "TOPIC_PREFIX">,
+  schemas: readonly EventSchema[],
+): Promise<SchemaCheckResult[]> {
   const results: SchemaCheckResult[] = [];
   for (const schema of schemas) {
     const fullTopic = topicName(config, schema.topic);

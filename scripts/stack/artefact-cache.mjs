@@ -5,7 +5,22 @@
 // thing twice, whether they are one `npm test` or two clones).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -89,8 +104,11 @@ export function findGo(env = process.env) {
   const dirs = [...(env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/local/go/bin"];
   const found = dirs.map((dir) => path.join(dir, "go")).find(isExecutable);
   if (found) return found;
-  throw new CommandError("the Go toolchain (`go`) is needed to build Jaeger v2 and was not found on PATH", undefined,
-    "install Go >= 1.26 (https://go.dev/dl/, e.g. into /usr/local/go) and put its bin/ on PATH");
+  throw new CommandError(
+    "the Go toolchain (`go`) is needed to build Jaeger v2 and was not found on PATH",
+    undefined,
+    "install Go >= 1.26 (https://go.dev/dl/, e.g. into /usr/local/go) and put its bin/ on PATH",
+  );
 }
 
 /**
@@ -114,7 +132,11 @@ function jaeger(repo, logs) {
       // -mod=readonly: the committed go.mod/go.sum pin every module; a build must never rewrite them.
       const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" };
       await runLogged(go, [...buildArgs, "-o", path.join(staging, "jaeger"), JAEGER_PACKAGE], {
-        cwd: src, env, logFile: this.logFile, timeoutMs: INSTALL_TIMEOUT_MS, signal,
+        cwd: src,
+        env,
+        logFile: this.logFile,
+        timeoutMs: INSTALL_TIMEOUT_MS,
+        signal,
       });
     },
   };
@@ -129,7 +151,9 @@ function kafkaLibs(repo, logs) {
     logFile: path.join(logs, "kafka-install.log"),
     async build(staging, signal) {
       await runLogged("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${staging}`], {
-        logFile: this.logFile, timeoutMs: INSTALL_TIMEOUT_MS, signal,
+        logFile: this.logFile,
+        timeoutMs: INSTALL_TIMEOUT_MS,
+        signal,
       });
     },
   };
@@ -174,8 +198,12 @@ export function nodeModulesArtefact(repo, env = process.env) {
       for (const file of inputs) writeFileSync(path.join(staging, file), readFileSync(path.join(repo, file)));
       // --prefer-offline: what the npm cache holds is used without asking the registry whether it is still current.
       await runLogged("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
-        cwd: staging, logFile: this.logFile, timeoutMs: INSTALL_TIMEOUT_MS, signal,
-        label: "npm ci", hint: "check that the npm registry is reachable (npm ping)",
+        cwd: staging,
+        logFile: this.logFile,
+        timeoutMs: INSTALL_TIMEOUT_MS,
+        signal,
+        label: "npm ci",
+        hint: "check that the npm registry is reachable (npm ping)",
       });
     },
   };

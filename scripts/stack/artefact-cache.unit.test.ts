@@ -10,7 +10,10 @@ import { ensureArtefact, isComplete, linkTo, type Artefact } from "./artefact-ca
 function fakeArtefact(dir: string, options: { delayMs?: number; fail?: boolean } = {}) {
   const counter = { builds: 0 };
   const artefact = {
-    component: "fake", what: "building the fake", dir, logFile: path.join(path.dirname(dir), "fake.log"),
+    component: "fake",
+    what: "building the fake",
+    dir,
+    logFile: path.join(path.dirname(dir), "fake.log"),
     async build(staging: string) {
       counter.builds += 1;
       await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 50));

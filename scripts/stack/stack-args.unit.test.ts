@@ -8,7 +8,11 @@ describe("npm run stack arguments", () => {
   it("read the command, the components and the profile in any order", () => {
     expect(parseStackArgs(["up"])).toEqual({ command: "up", names: [], profile: "default" });
     expect(parseStackArgs(["up", "--profile", "kafka-cluster"])).toEqual({ command: "up", names: [], profile: "kafka-cluster" });
-    expect(parseStackArgs(["--profile=kafka-cluster", "down", "kafka-cluster"])).toEqual({ command: "down", names: ["kafka-cluster"], profile: "kafka-cluster" });
+    expect(parseStackArgs(["--profile=kafka-cluster", "down", "kafka-cluster"])).toEqual({
+      command: "down",
+      names: ["kafka-cluster"],
+      profile: "kafka-cluster",
+    });
   });
 
   it("refuse an unknown profile or option, naming the known profiles", () => {

@@ -6,7 +6,10 @@ describe("the kafka-cluster profile's settings", () => {
     const { kafkaCluster } = loadStackConfig({});
     expect(kafkaCluster).toEqual({ brokerPorts: [9102, 9103, 9104], controllerPorts: [9112, 9113, 9114], heapMb: 320 });
     // A clone whose single broker moved (KAFKA_PORT) gets its cluster moved with it, never onto another clone's broker.
-    expect(loadStackConfig({ KAFKA_PORT: "9192", KAFKA_CONTROLLER_PORT: "9193" }).kafkaCluster).toMatchObject({ brokerPorts: [9202, 9203, 9204], controllerPorts: [9212, 9213, 9214] });
+    expect(loadStackConfig({ KAFKA_PORT: "9192", KAFKA_CONTROLLER_PORT: "9193" }).kafkaCluster).toMatchObject({
+      brokerPorts: [9202, 9203, 9204],
+      controllerPorts: [9212, 9213, 9214],
+    });
     expect(loadStackConfig({ KAFKA_CLUSTER_PORT: "24100", KAFKA_CLUSTER_CONTROLLER_PORT: "24110", KAFKA_CLUSTER_HEAP_MB: "256" }).kafkaCluster).toEqual({
       brokerPorts: [24100, 24101, 24102],
       controllerPorts: [24110, 24111, 24112],

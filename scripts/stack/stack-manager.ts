@@ -4,9 +4,13 @@ import { StackError } from "./errors.ts";
 
 function asStackError(component: StackComponent, ctx: StackContext, error: unknown): StackError {
   if (error instanceof StackError) {
-    return error.hint || error.logFile ? error : new StackError(component.name, error.message.replace(/^\[[^\]]+\] /, ""), {
-      logFile: component.logFile(ctx), hint: component.fixHint, cause: error,
-    });
+    return error.hint || error.logFile
+      ? error
+      : new StackError(component.name, error.message.replace(/^\[[^\]]+\] /, ""), {
+          logFile: component.logFile(ctx),
+          hint: component.fixHint,
+          cause: error,
+        });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new StackError(component.name, message, { logFile: component.logFile(ctx), hint: component.fixHint, cause: error });

@@ -18,7 +18,9 @@ function quietContext(): StackContext {
 function fake(name: string, timeline: string[], options: { installMs: number; startMs?: number; dependsOn?: string[]; failInstall?: boolean }) {
   let healthy = false;
   const component: StackComponent = {
-    name, fixHint: "", dependsOn: options.dependsOn,
+    name,
+    fixHint: "",
+    dependsOn: options.dependsOn,
     async install(ctx) {
       timeline.push(`${name} install`);
       const until = Date.now() + options.installMs;

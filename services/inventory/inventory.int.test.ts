@@ -62,11 +62,17 @@ describe("inventory", () => {
     const before = runner.outcomes.length;
     const started = Date.now();
     await bench.publishMany("OrderPlaced", placed);
-    await runner.waitForEvents(placed.map((event) => event.event_id), 180_000);
+    await runner.waitForEvents(
+      placed.map((event) => event.event_id),
+      180_000,
+    );
     const elapsed = Date.now() - started;
 
     expect(await stockOf(sku)).toEqual({ available: 0, reserved: 100 });
-    const { rows } = await pool.query<{ n: string; units: string }>("SELECT count(*) AS n, sum(quantity) AS units FROM stock_reservations WHERE sku = $1 AND status = 'RESERVED'", [sku]);
+    const { rows } = await pool.query<{ n: string; units: string }>(
+      "SELECT count(*) AS n, sum(quantity) AS units FROM stock_reservations WHERE sku = $1 AND status = 'RESERVED'",
+      [sku],
+    );
     expect(rows[0]).toEqual({ n: "100", units: "100" });
     const keys = placed.map((e) => e.order_id);
     expect(await emitted("StockReserved", keys)).toHaveLength(100);
@@ -79,7 +85,10 @@ describe("inventory", () => {
 
   it("reserves every line or none, naming only the short SKUs", async () => {
     const [plenty, scarce] = [await createSku(10), await createSku(1)];
-    const [order] = orders(1, [{ sku: plenty, quantity: 3, unit_price_minor: 1_000 }, { sku: scarce, quantity: 2, unit_price_minor: 1_000 }]);
+    const [order] = orders(1, [
+      { sku: plenty, quantity: 3, unit_price_minor: 1_000 },
+      { sku: scarce, quantity: 2, unit_price_minor: 1_000 },
+    ]);
     const before = runner.outcomes.length;
     await bench.publish("OrderPlaced", order!);
     await runner.waitForOutcomes(before + 1, 30_000);
@@ -119,7 +128,15 @@ describe("inventory", () => {
   it("never reserves for an order it already cancelled: OrderPlaced arriving after OrderCancelled (a DLQ replay) takes nothing", async () => {
     const sku = await createSku(5);
     const [replayed] = orders(1, [{ sku, quantity: 2, unit_price_minor: 1_000 }]);
-    const cancel = { event_id: randomUUID(), order_id: replayed!.order_id, occurred_at: Date.now(), customer_id: "customer-1", total_minor: 2_000, currency: "EUR", reason: "payment declined" };
+    const cancel = {
+      event_id: randomUUID(),
+      order_id: replayed!.order_id,
+      occurred_at: Date.now(),
+      customer_id: "customer-1",
+      total_minor: 2_000,
+      currency: "EUR",
+      reason: "payment declined",
+    };
     const before = runner.outcomes.length;
     await bench.publish("OrderCancelled", cancel); // nothing to release yet: it must still leave its mark
     await runner.waitForOutcomes(before + 1, 30_000);

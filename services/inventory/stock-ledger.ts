@@ -83,7 +83,10 @@ export async function beginStockRun(events: readonly EventEnvelope[], db: SqlExe
      ORDER BY sku
        FOR UPDATE`);
   const placedIds = placed.map((event) => event.orderId);
-  const known = placedIds.length === 0 ? [] : await db.rows<{ order_id: string; kind: "ended" | "reserved" }>(sql`
+  const known =
+    placedIds.length === 0
+      ? []
+      : await db.rows<{ order_id: string; kind: "ended" | "reserved" }>(sql`
     SELECT order_id::text, 'ended' AS kind FROM order_tombstones WHERE consumer_group = ${group} AND order_id = ANY(${placedIds}::uuid[])
     UNION ALL
     SELECT DISTINCT order_id::text, 'reserved' AS kind FROM stock_reservations WHERE order_id = ANY(${placedIds}::uuid[])`);

@@ -47,7 +47,10 @@ describe("inventory runs in flight at once", () => {
     });
     const before = await deadlocks();
     await bench.publishMany("OrderPlaced", events);
-    await runner.waitForEvents(events.map((event) => event.event_id), 180_000);
+    await runner.waitForEvents(
+      events.map((event) => event.event_id),
+      180_000,
+    );
     expect(await deadlocks()).toBe(before);
     const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1::uuid[])", [orderIds]);
     expect(Number(rows[0]!.n)).toBe(events.length);

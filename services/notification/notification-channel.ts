@@ -33,7 +33,13 @@ export class LogChannel implements NotificationChannel {
 
   async send(notification: OutgoingNotification): Promise<void> {
     this.logger.info(
-      { channel: this.name, idempotency_key: notification.idempotencyKey, order_id: notification.orderId, kind: notification.kind, recipient: notification.recipient },
+      {
+        channel: this.name,
+        idempotency_key: notification.idempotencyKey,
+        order_id: notification.orderId,
+        kind: notification.kind,
+        recipient: notification.recipient,
+      },
       `notification: ${notification.subject}`,
     );
   }

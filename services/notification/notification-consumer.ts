@@ -31,7 +31,10 @@ function money(minor: number, currency: string): string {
 }
 
 /** The message for each event; pure, so its wording can change without touching delivery. */
-export function composeMessage(kind: NotificationKind, payload: OrderPlacedPayload | OrderConfirmedPayload | OrderCancelledPayload): Pick<OutgoingNotification, "subject" | "text"> {
+export function composeMessage(
+  kind: NotificationKind,
+  payload: OrderPlacedPayload | OrderConfirmedPayload | OrderCancelledPayload,
+): Pick<OutgoingNotification, "subject" | "text"> {
   const order = payload.order_id;
   const total = money(payload.total_minor, payload.currency);
   if (kind === "RECEIPT") return { subject: `We received your order ${order}`, text: `Thank you. Your order of ${total} is being processed.` };
@@ -66,8 +69,10 @@ async function notify(
 }
 
 export function notificationConsumer(channel: NotificationChannel): ConsumerDefinition {
-  const on = <E extends "OrderPlaced" | "OrderConfirmed" | "OrderCancelled">(kind: NotificationKind): EventHandler<E> =>
-    (event, ctx) => notify(channel, kind, event, ctx);
+  const on =
+    <E extends "OrderPlaced" | "OrderConfirmed" | "OrderCancelled">(kind: NotificationKind): EventHandler<E> =>
+    (event, ctx) =>
+      notify(channel, kind, event, ctx);
   return {
     group: NOTIFICATION_GROUP,
     topics: ["orders"],

@@ -77,12 +77,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, prisma, pool, logger } = options;
   guardCheckedOutClients(pool, logger);
   const app = createFastify(config, logger);
-  const admission = new PoolAdmission(pool, { poolSize: config.DATABASE_POOL_SIZE, queueWaitBudgetMs: config.API_SHED_QUEUE_WAIT_MS, maxWaiting: config.API_SHED_MAX_WAITING });
+  const admission = new PoolAdmission(pool, {
+    poolSize: config.DATABASE_POOL_SIZE,
+    queueWaitBudgetMs: config.API_SHED_QUEUE_WAIT_MS,
+    maxWaiting: config.API_SHED_MAX_WAITING,
+  });
   const closing = new ClosingFlag();
   const registry = options.metricsRegistry ?? processRegistry(SERVICE_NAME);
   const monitor = options.monitor ?? createMonitorService(config, prisma);
   app.addHook("onClose", async () => monitor.close?.());
-  const webhook = { prisma, secret: config.PAYMENT_WEBHOOK_SECRET, toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS, transactionTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS };
+  const webhook = {
+    prisma,
+    secret: config.PAYMENT_WEBHOOK_SECRET,
+    toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+    transactionTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  };
 
   await app.register(httpPlugin, { config, admission, closing });
   await app.register(docsPlugin);

@@ -1,7 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../shared/db/index.ts";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  countRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testConfig,
+  testPrisma,
+  TEST_DATABASE_URL,
+  TEST_PREFIX,
+} from "../../test/support/order-api/order-api-harness.ts";
 import { TcpProxy } from "../../test/support/order-api/tcp-proxy.ts";
 
 const target = new URL(TEST_DATABASE_URL);

@@ -57,20 +57,32 @@ describe("secrets at start", () => {
     ["ORDERFLOW_ENV=production", { ORDERFLOW_ENV: "production" }],
     ["a non-loopback API_HOST", { API_HOST: "0.0.0.0" }],
     ["NODE_ENV=production", { NODE_ENV: "production" }],
-  ])("refuses to start with the development defaults under %s, naming each variable", async (_name, env) => {
-    const outcome = await startApi({ PAYMENT_WEBHOOK_SECRET: "", MONITOR_TOKEN: "", ORDERS_READ_TOKEN: "", OPS_TOKEN: "", ...env });
-    expect(outcome.listening).toBe(false);
-    expect(outcome.exitCode).not.toBe(0);
-    for (const variable of ["PAYMENT_WEBHOOK_SECRET", "MONITOR_TOKEN", "ORDERS_READ_TOKEN", "OPS_TOKEN"]) expect(outcome.output).toContain(variable);
-  }, START_BOUND_MS + 5_000);
+  ])(
+    "refuses to start with the development defaults under %s, naming each variable",
+    async (_name, env) => {
+      const outcome = await startApi({ PAYMENT_WEBHOOK_SECRET: "", MONITOR_TOKEN: "", ORDERS_READ_TOKEN: "", OPS_TOKEN: "", ...env });
+      expect(outcome.listening).toBe(false);
+      expect(outcome.exitCode).not.toBe(0);
+      for (const variable of ["PAYMENT_WEBHOOK_SECRET", "MONITOR_TOKEN", "ORDERS_READ_TOKEN", "OPS_TOKEN"]) expect(outcome.output).toContain(variable);
+    },
+    START_BOUND_MS + 5_000,
+  );
 
-  it("starts in production with real secrets", async () => {
-    const outcome = await startApi({ ORDERFLOW_ENV: "production", ...REAL_SECRETS });
-    expect(outcome.listening, outcome.output).toBe(true);
-  }, START_BOUND_MS + 5_000);
+  it(
+    "starts in production with real secrets",
+    async () => {
+      const outcome = await startApi({ ORDERFLOW_ENV: "production", ...REAL_SECRETS });
+      expect(outcome.listening, outcome.output).toBe(true);
+    },
+    START_BOUND_MS + 5_000,
+  );
 
-  it("starts locally with the defaults (development mode on 127.0.0.1)", async () => {
-    const outcome = await startApi({ API_HOST: "127.0.0.1", NODE_ENV: "development" });
-    expect(outcome.listening, outcome.output).toBe(true);
-  }, START_BOUND_MS + 5_000);
+  it(
+    "starts locally with the defaults (development mode on 127.0.0.1)",
+    async () => {
+      const outcome = await startApi({ API_HOST: "127.0.0.1", NODE_ENV: "development" });
+      expect(outcome.listening, outcome.output).toBe(true);
+    },
+    START_BOUND_MS + 5_000,
+  );
 });

@@ -13,8 +13,17 @@ describe("decide", () => {
     expect(decide({ ...none, stockStatus: "RESERVED", paymentStatus: "AUTHORIZED" })).toEqual({ kind: "confirm" });
   });
   it("cancels on the first failure without waiting for the other outcome, with its reason", () => {
-    expect(decide({ ...none, stockStatus: "REJECTED", stockReason: "insufficient stock for A" })).toEqual({ kind: "cancel", reason: "stock rejected: insufficient stock for A" });
-    expect(decide({ ...none, paymentStatus: "DECLINED", paymentReason: "card declined" })).toEqual({ kind: "cancel", reason: "payment declined: card declined" });
-    expect(decide({ ...none, stockStatus: "RESERVED", paymentStatus: "DECLINED", paymentReason: "limit" })).toEqual({ kind: "cancel", reason: "payment declined: limit" });
+    expect(decide({ ...none, stockStatus: "REJECTED", stockReason: "insufficient stock for A" })).toEqual({
+      kind: "cancel",
+      reason: "stock rejected: insufficient stock for A",
+    });
+    expect(decide({ ...none, paymentStatus: "DECLINED", paymentReason: "card declined" })).toEqual({
+      kind: "cancel",
+      reason: "payment declined: card declined",
+    });
+    expect(decide({ ...none, stockStatus: "RESERVED", paymentStatus: "DECLINED", paymentReason: "limit" })).toEqual({
+      kind: "cancel",
+      reason: "payment declined: limit",
+    });
   });
 });

@@ -22,8 +22,18 @@ async function pendingOrder(): Promise<string> {
 
 const common = (orderId: string) => ({ event_id: randomUUID(), order_id: orderId, occurred_at: Date.now() });
 const stockReserved = (orderId: string) => ({ ...common(orderId), reservation_id: orderId, items: [{ sku: "SKU-1", quantity: 1 }] });
-const stockRejected = (orderId: string) => ({ ...common(orderId), reason: "insufficient stock for SKU-1", shortages: [{ sku: "SKU-1", requested: 1, available: 0 }] });
-const paymentAuthorized = (orderId: string) => ({ ...common(orderId), payment_id: randomUUID(), amount_minor: 4200, currency: "EUR", provider_reference: null });
+const stockRejected = (orderId: string) => ({
+  ...common(orderId),
+  reason: "insufficient stock for SKU-1",
+  shortages: [{ sku: "SKU-1", requested: 1, available: 0 }],
+});
+const paymentAuthorized = (orderId: string) => ({
+  ...common(orderId),
+  payment_id: randomUUID(),
+  amount_minor: 4200,
+  currency: "EUR",
+  provider_reference: null,
+});
 const paymentDeclined = (orderId: string) => ({ ...common(orderId), payment_id: randomUUID(), amount_minor: 4200, currency: "EUR", reason: "card declined" });
 
 async function orderRow(id: string) {
@@ -97,7 +107,9 @@ describe("order state", () => {
     const before = runner.outcomes.length;
     await Promise.all([bench.publishMany("StockReserved", ids.map(stockReserved)), bench.publishMany("PaymentAuthorized", ids.map(paymentAuthorized))]);
     await runner.waitForOutcomes(before + 120, 60_000);
-    const { rows } = await pool.query<{ status: string; n: string }>("SELECT status, count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status", [ids]);
+    const { rows } = await pool.query<{ status: string; n: string }>("SELECT status, count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status", [
+      ids,
+    ]);
     expect(rows).toEqual([{ status: "CONFIRMED", n: "60" }]);
     const confirmed = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND event_type = 'OrderConfirmed'", [ids]);
     expect(confirmed.rows[0]!.n).toBe("60");
@@ -129,7 +141,10 @@ describe("order state", () => {
       [waiting],
     );
     expect(rows).toEqual([{ status: "CANCELLED", cancel_reason: "payment deadline passed", n: "25" }]);
-    const events = await pool.query<{ event_type: string; n: string }>("SELECT event_type, count(*) AS n FROM outbox WHERE key = ANY($1::text[]) GROUP BY event_type", [waiting]);
+    const events = await pool.query<{ event_type: string; n: string }>(
+      "SELECT event_type, count(*) AS n FROM outbox WHERE key = ANY($1::text[]) GROUP BY event_type",
+      [waiting],
+    );
     expect(events.rows).toEqual([{ event_type: "OrderCancelled", n: "25" }]);
     expect((await emitted(waiting[0]!))[0]!.payload).toMatchObject({ reason: "payment deadline passed", total_minor: 4200, currency: "EUR" });
     const left = await pool.query("SELECT order_id FROM order_deadlines WHERE order_id = ANY($1::uuid[])", [[...waiting, decided]]);

@@ -39,7 +39,12 @@ export async function cancelOverdueOrders(prisma: PrismaClient, options: Deadlin
       const rows: OutboxRow[] = [];
       const emit = bufferedEmit(rows, context.active());
       for (const { order_id: orderId } of due) {
-        await applyDecision({ db, emit, logger: options.logger.child({ order_id: orderId }) }, orderId, { kind: "cancel", reason: DEADLINE_REASON }, options.deadline);
+        await applyDecision(
+          { db, emit, logger: options.logger.child({ order_id: orderId }) },
+          orderId,
+          { kind: "cancel", reason: DEADLINE_REASON },
+          options.deadline,
+        );
       }
       await insertOutboxRows(db, rows);
       return due.length;
@@ -62,4 +67,3 @@ export function sagaDeadlineExtension(): ServiceExtension {
     doneMessage: `cancelled orders whose saga deadline passed (${DEADLINE_REASON})`,
   }));
 }
-

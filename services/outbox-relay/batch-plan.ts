@@ -18,7 +18,10 @@ export interface OutboxRow {
  * bytes will not help beyond a few attempts (a schema may still be deploying). */
 export class PermanentEncodeError extends CodedError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super({ code: "OUTBOX_ROW_UNENCODABLE", status: 500, title: "The outbox row cannot be encoded with its schema", canRetry: false }, { detail: message, cause: options?.cause });
+    super(
+      { code: "OUTBOX_ROW_UNENCODABLE", status: 500, title: "The outbox row cannot be encoded with its schema", canRetry: false },
+      { detail: message, cause: options?.cause },
+    );
     this.name = "PermanentEncodeError";
   }
 }

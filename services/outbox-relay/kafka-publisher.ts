@@ -74,7 +74,10 @@ function startPublishSpan(row: EncodedRow["row"], topic: string): { span: Span; 
  * Groups rows into kafkajs topic batches, keeping each topic's rows in claim (id) order. `messages[i]` is the message
  * of `rows[i]` (to find where it landed).
  */
-export function toTopicMessages(rows: ReadonlyArray<{ row: EncodedRow["row"]; value: Buffer; headers: IHeaders }>, topicName: (logical: string) => string): { batches: TopicMessages[]; messages: Message[] } {
+export function toTopicMessages(
+  rows: ReadonlyArray<{ row: EncodedRow["row"]; value: Buffer; headers: IHeaders }>,
+  topicName: (logical: string) => string,
+): { batches: TopicMessages[]; messages: Message[] } {
   const byTopic = new Map<string, TopicMessages>();
   const messages: Message[] = [];
   for (const { row, value, headers } of rows) {
@@ -140,7 +143,10 @@ export class KafkaPublisher {
     const spans = rows.map(({ row }) => startPublishSpan(row, this.options.topicName(row.topic)));
     try {
       const producer = await this.connected();
-      const { batches, messages } = toTopicMessages(rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })), this.options.topicName);
+      const { batches, messages } = toTopicMessages(
+        rows.map((r, i) => ({ ...r, headers: spans[i]!.headers })),
+        this.options.topicName,
+      );
       const metadata = await producer.sendBatch({ topicMessages: batches, acks: -1, timeout: this.options.ackTimeoutMs ?? 10_000 });
       const unacked = unacknowledgedPartitions(batches, metadata, this.options.partitions);
       if (unacked.length > 0) throw new Error(`Kafka acknowledged no write to ${unacked.join(", ")}`);
@@ -148,7 +154,8 @@ export class KafkaPublisher {
       const placements = messages.map((message) => placed.get(message));
       spans.forEach(({ span }, i) => {
         const placement = placements[i];
-        if (placement !== undefined) span.setAttributes({ "messaging.destination.partition.id": String(placement.partition), "messaging.kafka.message.offset": Number(placement.offset) });
+        if (placement !== undefined)
+          span.setAttributes({ "messaging.destination.partition.id": String(placement.partition), "messaging.kafka.message.offset": Number(placement.offset) });
         span.end();
       });
       return placements;
@@ -172,4 +179,3 @@ export class KafkaPublisher {
     await this.reset();
   }
 }
-

@@ -11,13 +11,17 @@ function ack(topicName: string, partition: number, errorCode = 0): RecordMetadat
 }
 
 function encoded(id: number, key: string): EncodedRow {
-  return { row: { id: String(id), topic: "orders", key, eventType: "OrderPlaced", eventId: `e${id}`, payload: {}, headers: {}, createdAt: new Date(0), attempts: 0 }, value: Buffer.from("x") };
+  return {
+    row: { id: String(id), topic: "orders", key, eventType: "OrderPlaced", eventId: `e${id}`, payload: {}, headers: {}, createdAt: new Date(0), attempts: 0 },
+    value: Buffer.from("x"),
+  };
 }
 
 /** Two keys on two different partitions of "orders". */
 function twoPartitionKeys(): [string, string] {
   const first = "order-0";
-  for (let i = 1; ; i += 1) if (partitionForKey("orders", `order-${i}`, PARTITIONS) !== partitionForKey("orders", first, PARTITIONS)) return [first, `order-${i}`];
+  for (let i = 1; ; i += 1)
+    if (partitionForKey("orders", `order-${i}`, PARTITIONS) !== partitionForKey("orders", first, PARTITIONS)) return [first, `order-${i}`];
 }
 
 /** A Kafka whose producer answers sendBatch with the given acks, as kafkajs does after a retry around a leader move. */
@@ -40,7 +44,15 @@ function kafkaAnswering(acks: (batches: TopicMessages[]) => RecordMetadata[]): {
 
 describe("a batch's acknowledgements", () => {
   const [a, b] = twoPartitionKeys();
-  const batches: TopicMessages[] = [{ topic: "orders", messages: [{ key: a, value: "1" }, { key: b, value: "2" }] }];
+  const batches: TopicMessages[] = [
+    {
+      topic: "orders",
+      messages: [
+        { key: a, value: "1" },
+        { key: b, value: "2" },
+      ],
+    },
+  ];
   const pa = partitionForKey("orders", a, PARTITIONS);
   const pb = partitionForKey("orders", b, PARTITIONS);
 

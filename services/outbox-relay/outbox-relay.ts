@@ -101,7 +101,12 @@ export class OutboxRelay {
     };
     this.ownership = new ShardOwnership(
       this.sqlOptions,
-      { shardCount: options.shardCount, rebalanceIntervalMs: options.rebalanceIntervalMs, memberLeaseMs: options.memberLeaseMs, listen: options.wakeup === "notify" },
+      {
+        shardCount: options.shardCount,
+        rebalanceIntervalMs: options.rebalanceIntervalMs,
+        memberLeaseMs: options.memberLeaseMs,
+        listen: options.wakeup === "notify",
+      },
       deps.logger,
       (owned) => (deps.metrics.ownedShards = owned),
       () => this.wakeSignal.wake(),

@@ -36,7 +36,15 @@ describe("Kafka outage", () => {
   it("keeps the backlog while the broker is down and drains it in order when it is back", async () => {
     const ids = new Map<string, bigint>();
     for (const [id, outboxId] of await insertOutbox(pool, before)) ids.set(id, outboxId);
-    await waitUntil(async () => (await unpublishedCount(pool, before.map((e) => e.eventId))) === 0, 30_000, "the first rows to publish");
+    await waitUntil(
+      async () =>
+        (await unpublishedCount(
+          pool,
+          before.map((e) => e.eventId),
+        )) === 0,
+      30_000,
+      "the first rows to publish",
+    );
 
     await broker.stop();
     for (const [id, outboxId] of await insertOutbox(pool, during)) ids.set(id, outboxId);

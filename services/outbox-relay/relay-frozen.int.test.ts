@@ -31,14 +31,23 @@ async function shardOwners(): Promise<Map<number, number>> {
 afterAll(async () => {
   for (const relay of relays) relay.child.kill("SIGCONT");
   await Promise.all(relays.map((relay) => relay.stop()));
-  await deleteKeys(pool, all.map((e) => e.key));
+  await deleteKeys(
+    pool,
+    all.map((e) => e.key),
+  );
   await pool.end();
   await database.drop();
 });
 
 describe("a relay frozen mid-stream (SIGSTOP: its socket stays open, as on a host that lost power)", () => {
   it("loses its shards to another relay within a bounded time, and per-key order holds after it resumes", async () => {
-    const env = { DATABASE_URL: database.url, TOPIC_PREFIX: prefix, RELAY_BATCH_SIZE: "100", RELAY_POLL_INTERVAL_MS: "20", RELAY_MEMBER_LEASE_MS: String(LEASE_MS) };
+    const env = {
+      DATABASE_URL: database.url,
+      TOPIC_PREFIX: prefix,
+      RELAY_BATCH_SIZE: "100",
+      RELAY_POLL_INTERVAL_MS: "20",
+      RELAY_MEMBER_LEASE_MS: String(LEASE_MS),
+    };
     const frozen = spawnRelay(env);
     relays.push(frozen);
     await frozen.waitForLog("outbox relay started", 60_000);
@@ -47,35 +56,79 @@ describe("a relay frozen mid-stream (SIGSTOP: its socket stays open, as on a hos
     const other = spawnRelay(env);
     relays.push(other);
     await other.waitForLog("outbox relay started", 60_000);
-    await waitUntil(async () => (await shardOwners()).get(frozenPid) === SHARDS / 2 && (await shardOwners()).size === 2, 30_000, "the shards split between both relays");
+    await waitUntil(
+      async () => (await shardOwners()).get(frozenPid) === SHARDS / 2 && (await shardOwners()).size === 2,
+      30_000,
+      "the shards split between both relays",
+    );
 
     const collector = await startCollector(testKafka(config), [`${prefix}orders`]);
     try {
       const outboxIds = await insertOutbox(pool, before, { chunk: 500 });
       // Freeze it while it works through a backlog, so it stops with a batch claimed and not yet sent or marked.
-      await waitUntil(async () => (await unpublishedCount(pool, before.map((e) => e.eventId))) < before.length * 0.8, 30_000, "publishing to be under way", 10);
+      await waitUntil(
+        async () =>
+          (await unpublishedCount(
+            pool,
+            before.map((e) => e.eventId),
+          )) <
+          before.length * 0.8,
+        30_000,
+        "publishing to be under way",
+        10,
+      );
       frozen.child.kill("SIGSTOP");
       const frozenAt = Date.now();
       for (const [id, outboxId] of await insertOutbox(pool, whileFrozen, { chunk: 500 })) outboxIds.set(id, outboxId);
 
-      await waitUntil(async () => {
-        const owners = await shardOwners();
-        return owners.size === 1 && !owners.has(frozenPid) && [...owners.values()][0] === SHARDS;
-      }, 20_000, "the other relay to take over every shard of the frozen one", 100);
+      await waitUntil(
+        async () => {
+          const owners = await shardOwners();
+          return owners.size === 1 && !owners.has(frozenPid) && [...owners.values()][0] === SHARDS;
+        },
+        20_000,
+        "the other relay to take over every shard of the frozen one",
+        100,
+      );
       const takeoverMs = Date.now() - frozenAt;
       // Bound: the lease, one rebalance interval (2 s) and a heartbeat, with room for a loaded machine.
       expect(takeoverMs).toBeLessThan(LEASE_MS + 2_000 + 5_000);
-      await waitUntil(async () => (await unpublishedCount(pool, [...before, ...whileFrozen].map((e) => e.eventId))) === 0, 60_000, "the other relay to drain everything");
+      await waitUntil(
+        async () =>
+          (await unpublishedCount(
+            pool,
+            [...before, ...whileFrozen].map((e) => e.eventId),
+          )) === 0,
+        60_000,
+        "the other relay to drain everything",
+      );
 
       frozen.child.kill("SIGCONT");
       // Resumed, it finds its session gone, reconnects and gets its share again.
       await waitUntil(async () => (await shardOwners()).size === 2, 30_000, "the resumed relay to rejoin with a share of the shards");
       for (const [id, outboxId] of await insertOutbox(pool, afterResume, { chunk: 500 })) outboxIds.set(id, outboxId);
-      await waitUntil(async () => (await unpublishedCount(pool, afterResume.map((e) => e.eventId))) === 0, 60_000, "both relays to publish the rows inserted after the resume");
+      await waitUntil(
+        async () =>
+          (await unpublishedCount(
+            pool,
+            afterResume.map((e) => e.eventId),
+          )) === 0,
+        60_000,
+        "both relays to publish the rows inserted after the resume",
+      );
 
       const wanted = new Set(all.map((e) => e.eventId));
-      await collector.waitFor((records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size, 60_000, "every event on Kafka");
-      expect(orderViolations(collector.records.filter((r) => wanted.has(r.eventId)), outboxIds)).toEqual([]);
+      await collector.waitFor(
+        (records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size,
+        60_000,
+        "every event on Kafka",
+      );
+      expect(
+        orderViolations(
+          collector.records.filter((r) => wanted.has(r.eventId)),
+          outboxIds,
+        ),
+      ).toEqual([]);
       console.log(`takeover of the frozen relay's shards after ${takeoverMs} ms (lease ${LEASE_MS} ms)`);
     } finally {
       await collector.stop();

@@ -44,8 +44,21 @@ describe("rows held back behind a row that waits for its retry", () => {
     await insertOutbox(pool, held);
     const healthy = makeEvents(20, 2);
     await insertOutbox(pool, healthy);
-    await waitUntil(async () => (await unpublishedCount(pool, healthy.map((e) => e.eventId))) === 0, 10_000, "the healthy orders to publish while the broken ones wait");
+    await waitUntil(
+      async () =>
+        (await unpublishedCount(
+          pool,
+          healthy.map((e) => e.eventId),
+        )) === 0,
+      10_000,
+      "the healthy orders to publish while the broken ones wait",
+    );
     // The broken orders' rows are still held, in order: nothing of theirs went out.
-    expect(await unpublishedCount(pool, held.map((e) => e.eventId))).toBe(held.length);
+    expect(
+      await unpublishedCount(
+        pool,
+        held.map((e) => e.eventId),
+      ),
+    ).toBe(held.length);
   });
 });

@@ -39,7 +39,15 @@ describe("a lower outbox id that commits after higher ids were published (a long
       outboxIds.set(late!.eventId, BigInt(rows[0]!.id));
       const others = makeEvents(500, 2);
       for (const [id, outboxId] of await insertOutbox(pool, others, { chunk: 250 })) outboxIds.set(id, outboxId);
-      await waitUntil(async () => (await unpublishedCount(pool, others.map((e) => e.eventId))) === 0, 60_000, "the higher ids to publish (several full batches past the open one)");
+      await waitUntil(
+        async () =>
+          (await unpublishedCount(
+            pool,
+            others.map((e) => e.eventId),
+          )) === 0,
+        60_000,
+        "the higher ids to publish (several full batches past the open one)",
+      );
       expect(BigInt(rows[0]!.id)).toBeLessThan([...outboxIds.values()].reduce((a, b) => (a > b ? a : b)));
 
       await slow.query("COMMIT");
@@ -49,7 +57,11 @@ describe("a lower outbox id that commits after higher ids were published (a long
       await waitUntil(async () => (await unpublishedCount(pool, mine)) === 0, 30_000, "the late row and its order's later rows to publish");
 
       const wanted = new Set([...outboxIds.keys()]);
-      await collector.waitFor((records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size, 60_000, "every event on Kafka");
+      await collector.waitFor(
+        (records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size,
+        60_000,
+        "every event on Kafka",
+      );
       const records = collector.records.filter((r) => wanted.has(r.eventId));
       expect(orderViolations(records, outboxIds)).toEqual([]);
       expect(records.filter((r) => r.key === late!.key).map((r) => r.eventId)).toEqual(mine);

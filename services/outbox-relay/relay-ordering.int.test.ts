@@ -13,7 +13,10 @@ const relays: RelayProcess[] = [];
 
 afterAll(async () => {
   await Promise.all(relays.map((relay) => relay.stop()));
-  await deleteKeys(pool, events.map((e) => e.key));
+  await deleteKeys(
+    pool,
+    events.map((e) => e.key),
+  );
   await pool.end();
   await database.drop();
 });
@@ -25,14 +28,18 @@ describe("three relays at once", () => {
     await Promise.all(relays.map((relay) => relay.waitForLog("outbox relay started", 60_000)));
     // "Every relay took part" needs the shards split first: rebalancing runs every 2 s, and under load the first
     // relay could otherwise drain the whole backlog before the others get their share.
-    await waitUntil(async () => {
-      const { rows } = await pool.query<{ owners: string }>(
-        `SELECT count(DISTINCT l.pid) AS owners FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+    await waitUntil(
+      async () => {
+        const { rows } = await pool.query<{ owners: string }>(
+          `SELECT count(DISTINCT l.pid) AS owners FROM pg_locks l JOIN pg_database d ON d.oid = l.database
           WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int::oid AND l.objsubid = 2 AND d.datname = $2`,
-        [SHARD_LOCK_NAMESPACE, new URL(database.url).pathname.slice(1)],
-      );
-      return rows[0]?.owners === "3";
-    }, 30_000, "three relays each holding shards");
+          [SHARD_LOCK_NAMESPACE, new URL(database.url).pathname.slice(1)],
+        );
+        return rows[0]?.owners === "3";
+      },
+      30_000,
+      "three relays each holding shards",
+    );
     const collector = await startCollector(testKafka(config), [`${prefix}orders`]);
     try {
       // Inserted while the relays run, in chunks, so claims interleave with inserts and with shard rebalancing.
@@ -42,14 +49,24 @@ describe("three relays at once", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const wanted = new Set(events.map((e) => e.eventId));
-      await collector.waitFor((records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size, 90_000, "all 2500 events");
+      await collector.waitFor(
+        (records) => new Set(records.filter((r) => wanted.has(r.eventId)).map((r) => r.eventId)).size === wanted.size,
+        90_000,
+        "all 2500 events",
+      );
       const mine = collector.records.filter((r) => wanted.has(r.eventId));
       expect(orderViolations(mine, outboxIds)).toEqual([]);
 
-      await waitUntil(async () => {
-        const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND published_at IS NULL", [[...new Set(events.map((e) => e.key))]]);
-        return rows[0]?.n === "0";
-      }, 30_000, "every row marked published");
+      await waitUntil(
+        async () => {
+          const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND published_at IS NULL", [
+            [...new Set(events.map((e) => e.key))],
+          ]);
+          return rows[0]?.n === "0";
+        },
+        30_000,
+        "every row marked published",
+      );
     } finally {
       await collector.stop();
     }

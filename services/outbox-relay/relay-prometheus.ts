@@ -14,10 +14,21 @@ export function exposeRelayMetrics(registry: Registry, metrics: RelayMetrics): v
     () => metrics.createdToAcked,
   );
   const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   };
   gauge("orderflow_outbox_published_rows", "Outbox rows this relay instance published since it started.", () => metrics.published);
   gauge("orderflow_relay_owned_shards", "Outbox shards this relay instance holds the advisory lock of.", () => metrics.ownedShards);
   gauge("orderflow_relay_backlog_rows", "Unpublished outbox rows as this relay last read them (refreshed every few seconds).", () => metrics.backlog);
-  gauge("orderflow_relay_oldest_unpublished_age_seconds", "Age of the oldest unpublished row as this relay last read it.", () => metrics.oldestUnpublishedAgeSeconds);
+  gauge(
+    "orderflow_relay_oldest_unpublished_age_seconds",
+    "Age of the oldest unpublished row as this relay last read it.",
+    () => metrics.oldestUnpublishedAgeSeconds,
+  );
 }

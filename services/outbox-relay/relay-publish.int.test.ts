@@ -84,10 +84,14 @@ describe("outbox relay", () => {
     keys.push(bad!.key, other!.key);
     await insertOutbox(pool, [{ ...bad!, payload: { ...bad!.payload, total_minor: "not a number" } }, behindBad!, other!]);
 
-    await waitUntil(async () => {
-      const { rows } = await pool.query<{ failed_at: Date | null }>("SELECT failed_at FROM outbox WHERE event_id = $1", [bad!.eventId]);
-      return rows[0]?.failed_at instanceof Date;
-    }, 30_000, "the bad row to be marked failed");
+    await waitUntil(
+      async () => {
+        const { rows } = await pool.query<{ failed_at: Date | null }>("SELECT failed_at FROM outbox WHERE event_id = $1", [bad!.eventId]);
+        return rows[0]?.failed_at instanceof Date;
+      },
+      30_000,
+      "the bad row to be marked failed",
+    );
     await collector.waitFor((records) => records.some((r) => r.eventId === other!.eventId), 30_000, "the other order's event");
 
     const { rows } = await pool.query<{ event_id: string; attempts: number; last_error: string | null; published_at: Date | null }>(
@@ -107,22 +111,31 @@ describe("outbox relay", () => {
     const [event] = makeEvents(1, 1);
     keys.push(event!.key);
     await insertOutbox(pool, [event!], { eventType: "OrderTeleported" });
-    await waitUntil(async () => {
-      const { rows } = await pool.query<{ last_error: string | null; failed_at: Date | null }>("SELECT last_error, failed_at FROM outbox WHERE event_id = $1", [event!.eventId]);
-      return rows[0]?.failed_at instanceof Date && (rows[0].last_error ?? "").includes("OrderTeleported");
-    }, 30_000, "the unknown type to be marked failed");
+    await waitUntil(
+      async () => {
+        const { rows } = await pool.query<{ last_error: string | null; failed_at: Date | null }>(
+          "SELECT last_error, failed_at FROM outbox WHERE event_id = $1",
+          [event!.eventId],
+        );
+        return rows[0]?.failed_at instanceof Date && (rows[0].last_error ?? "").includes("OrderTeleported");
+      },
+      30_000,
+      "the unknown type to be marked failed",
+    );
   });
 
   it("retention deletes published rows older than the period, in batches, and keeps the rest", async () => {
     const events = makeEvents(3, 1);
     keys.push(...events.map((e) => e.key));
     await insertOutbox(pool, events);
-    await pool.query(
-      `UPDATE outbox SET published_at = now(), created_at = now() - make_interval(hours => $2::int + 1) WHERE event_id = ANY($1::uuid[])`,
-      [events.slice(0, 2).map((e) => e.eventId), config.OUTBOX_RETENTION_HOURS],
-    );
+    await pool.query(`UPDATE outbox SET published_at = now(), created_at = now() - make_interval(hours => $2::int + 1) WHERE event_id = ANY($1::uuid[])`, [
+      events.slice(0, 2).map((e) => e.eventId),
+      config.OUTBOX_RETENTION_HOURS,
+    ]);
     await relay.runRetention();
-    const { rows } = await pool.query<{ event_id: string }>("SELECT event_id::text FROM outbox WHERE event_id = ANY($1::uuid[])", [events.map((e) => e.eventId)]);
+    const { rows } = await pool.query<{ event_id: string }>("SELECT event_id::text FROM outbox WHERE event_id = ANY($1::uuid[])", [
+      events.map((e) => e.eventId),
+    ]);
     expect(rows.map((r) => r.event_id)).toEqual([events[2]!.eventId]);
   });
 

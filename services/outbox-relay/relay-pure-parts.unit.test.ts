@@ -178,6 +178,8 @@ describe("relay session liveness", () => {
 
   it("sizes the server-side keepalives from the lease, so a dead host's session closes within about the lease", () => {
     const settings = sessionSettings({ connectionString: "postgresql://x", connectTimeoutMs: 1, statementTimeoutMs: 1, memberLeaseMs: 15_000 });
-    expect(settings).toBe("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 -c client_connection_check_interval=5s -c synchronous_commit=off");
+    expect(settings).toBe(
+      "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 -c client_connection_check_interval=5s -c synchronous_commit=off",
+    );
   });
 });

@@ -58,7 +58,9 @@ export function sessionSettings(options: RelaySqlOptions): string {
     client_connection_check_interval: `${Math.max(1, Math.floor(leaseSeconds / 3))}s`,
     synchronous_commit: "off",
   };
-  return Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(" ");
+  return Object.entries(settings)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(" ");
 }
 
 function clientConfig(options: RelaySqlOptions): pg.ClientConfig {
@@ -132,12 +134,9 @@ export async function unlockShard(session: Queryable, shard: number): Promise<vo
 
 /** Announces this session as a live relay (a lock keyed by its backend pid) so the others can count members. */
 export async function joinMembers(session: Queryable): Promise<number> {
-  const rows = await run<{ pid: number }>(
-    session,
-    "join members",
-    "SELECT pg_backend_pid() AS pid, pg_advisory_lock($1::int, pg_backend_pid())",
-    [MEMBER_LOCK_NAMESPACE],
-  );
+  const rows = await run<{ pid: number }>(session, "join members", "SELECT pg_backend_pid() AS pid, pg_advisory_lock($1::int, pg_backend_pid())", [
+    MEMBER_LOCK_NAMESPACE,
+  ]);
   return rows[0]?.pid ?? 0;
 }
 
@@ -224,7 +223,14 @@ export async function claimBatch(db: Queryable, shardCount: number, shards: read
   // Ids travel as one comma-separated text (not a pg array literal built element by element): cheaper on both sides.
   // Most candidates lie above every excluded id, which the first test of the OR settles without the list.
   const maxExcluded = filter.excludeIds.reduce((max, id) => (BigInt(id) > max ? BigInt(id) : max), 0n);
-  const rows = await run<DbOutboxRow>(db, "claim batch", CLAIM_SQL, [shardCount, shards, limit, filter.excludeIds.join(","), filter.excludeKeys, maxExcluded.toString()]);
+  const rows = await run<DbOutboxRow>(db, "claim batch", CLAIM_SQL, [
+    shardCount,
+    shards,
+    limit,
+    filter.excludeIds.join(","),
+    filter.excludeKeys,
+    maxExcluded.toString(),
+  ]);
   return rows.map(toRow);
 }
 
@@ -234,7 +240,11 @@ export async function claimBatch(db: Queryable, shardCount: number, shards: read
  * offset Kafka gave it (placements[i] for ids[i]; -1 travels as "unknown" and stores NULL), for the order timeline.
  * Three comma-separated texts rather than arrays: the same cheap encoding as the claim's excluded ids.
  */
-export async function markPublished(session: Queryable, ids: readonly string[], placements: ReadonlyArray<{ partition: number; offset: string } | undefined> = []): Promise<void> {
+export async function markPublished(
+  session: Queryable,
+  ids: readonly string[],
+  placements: ReadonlyArray<{ partition: number; offset: string } | undefined> = [],
+): Promise<void> {
   if (ids.length === 0) return;
   await run(
     session,

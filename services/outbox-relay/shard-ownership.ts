@@ -106,7 +106,8 @@ export class ShardOwnership {
 
   private async rebalance(session: pg.Client): Promise<void> {
     const reaped = await sql.reapStaleMembers(session, this.options.memberLeaseMs);
-    if (reaped.length > 0) this.logger.warn({ pids: reaped, lease_ms: this.options.memberLeaseMs }, "disconnected relay members silent past their lease; taking over their shards");
+    if (reaped.length > 0)
+      this.logger.warn({ pids: reaped, lease_ms: this.options.memberLeaseMs }, "disconnected relay members silent past their lease; taking over their shards");
     const { members, rank } = await sql.readMembership(session);
     const plan = planOwnership(this.owned, this.options.shardCount, members, rank);
     for (const shard of plan.release) {

@@ -14,7 +14,11 @@ const { executorOf } = await import("../shared/db/sql.ts");
 
 const config = loadConfig();
 // The provider's ledger gets its own small pool: a remote provider does not share our connections.
-const providerPool = createPool(config.DATABASE_URL, { poolSize: 3, applicationName: "payment-provider-sim", connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
+const providerPool = createPool(config.DATABASE_URL, {
+  poolSize: 3,
+  applicationName: "payment-provider-sim",
+  connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+});
 
 await runConsumerService({
   serviceName: "payment",

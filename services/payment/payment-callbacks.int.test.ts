@@ -19,7 +19,12 @@ let app: FastifyInstance;
 const createdOrders: string[] = [];
 
 function callback(providerPaymentId: string, type = "payment.authorized", id = `evt_${randomUUID()}`): Record<string, unknown> {
-  return { id, type, created: Math.floor(Date.now() / 1000), data: { payment_id: providerPaymentId, ...(type === "payment.declined" ? { reason: "insufficient_funds" } : {}) } };
+  return {
+    id,
+    type,
+    created: Math.floor(Date.now() / 1000),
+    data: { payment_id: providerPaymentId, ...(type === "payment.declined" ? { reason: "insufficient_funds" } : {}) },
+  };
 }
 
 async function deliver(body: unknown, headers?: Record<string, string>) {
@@ -72,7 +77,9 @@ describe("POST /payments/webhook", () => {
     const stored = await prisma.paymentCallback.findFirstOrThrow({ where: { providerPaymentId } });
     expect(stored.reconciledAt).toBeNull();
 
-    await prisma.payment.create({ data: { orderId, idempotencyKey: authorizeKey(orderId), providerPaymentId, amountMinor: 99n, currency: "EUR", status: "PENDING" } });
+    await prisma.payment.create({
+      data: { orderId, idempotencyKey: authorizeKey(orderId), providerPaymentId, amountMinor: 99n, currency: "EUR", status: "PENDING" },
+    });
     expect(await reconcileCallbacksOnce(prisma, 10_000)).toBeGreaterThanOrEqual(1);
     const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
     expect(payment).toMatchObject({ status: "DECLINED", declineReason: "insufficient_funds" });

@@ -47,7 +47,15 @@ function order(): OrderPlacedPayload {
 }
 
 function cancelOf(placed: OrderPlacedPayload, reason = "stock rejected: insufficient stock for SKU-1") {
-  return { event_id: randomUUID(), order_id: placed.order_id, occurred_at: Date.now(), customer_id: placed.customer_id, total_minor: placed.total_minor, currency: placed.currency, reason };
+  return {
+    event_id: randomUUID(),
+    order_id: placed.order_id,
+    occurred_at: Date.now(),
+    customer_id: placed.customer_id,
+    total_minor: placed.total_minor,
+    currency: placed.currency,
+    reason,
+  };
 }
 
 async function paymentOf(orderId: string): Promise<{ status: string } | undefined> {
@@ -107,7 +115,9 @@ describe("payment group", () => {
     gateway.beforeAnswer = async (request) => {
       if (request.orderId !== placed.order_id) return;
       // The order's cancel commits while the provider answers (another instance, a replay tool).
-      await pool.query("INSERT INTO order_tombstones (consumer_group, order_id, reason) VALUES ('payment', $1, 'cancelled meanwhile') ON CONFLICT DO NOTHING", [placed.order_id]);
+      await pool.query("INSERT INTO order_tombstones (consumer_group, order_id, reason) VALUES ('payment', $1, 'cancelled meanwhile') ON CONFLICT DO NOTHING", [
+        placed.order_id,
+      ]);
     };
     const before = runner.outcomes.length;
     await bench.publish("OrderPlaced", placed);

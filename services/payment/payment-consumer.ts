@@ -1,5 +1,12 @@
 import type { PaymentStatus } from "../shared/db/index.ts";
-import { preparedHandler, TransientError, type ConsumerDefinition, type EventEnvelope, type PrepareContext, type PreparedHandler } from "../shared/consumer/consumer-handler.ts";
+import {
+  preparedHandler,
+  TransientError,
+  type ConsumerDefinition,
+  type EventEnvelope,
+  type PrepareContext,
+  type PreparedHandler,
+} from "../shared/consumer/consumer-handler.ts";
 import { isTombstoned, lockOrder, writeTombstone } from "../shared/consumer/order-tombstones.ts";
 import type { OrderPlacedPayload } from "../shared/events/event-payloads.ts";
 import { applyWaitingCallbacks } from "./callbacks/apply-callback.ts";
@@ -19,7 +26,13 @@ type AuthorizePlan = { kind: "skip"; why: string } | { kind: "answered"; result:
 type VoidPlan = { kind: "skip"; why: string } | { kind: "voided"; paymentId: string };
 
 function authorizeRequest(order: OrderPlacedPayload) {
-  return { idempotencyKey: authorizeKey(order.order_id), orderId: order.order_id, customerId: order.customer_id, amountMinor: order.total_minor, currency: order.currency };
+  return {
+    idempotencyKey: authorizeKey(order.order_id),
+    orderId: order.order_id,
+    customerId: order.customer_id,
+    amountMinor: order.total_minor,
+    currency: order.currency,
+  };
 }
 
 /**
@@ -58,7 +71,9 @@ function onOrderPlaced(gateway: PaymentGateway): PreparedHandler<"OrderPlaced"> 
       await lockOrder(ctx.db, ctx.group, order.order_id);
       if (await isTombstoned(ctx.db, ctx.group, order.order_id)) {
         // The cancel committed while the provider answered: retrying voids this authorization (see authorizeNothing).
-        throw new TransientError("the order ended while it was being authorized; the retry voids the authorization", { code: "ORDER_ENDED_DURING_AUTHORIZATION" });
+        throw new TransientError("the order ended while it was being authorized; the retry voids the authorization", {
+          code: "ORDER_ENDED_DURING_AUTHORIZATION",
+        });
       }
       const payment = await insertPayment(ctx.db, {
         orderId: order.order_id,
@@ -92,7 +107,8 @@ function onOrderCancelled(gateway: PaymentGateway): PreparedHandler<"OrderCancel
     async (event, ctx) => {
       const orderId = event.payload.order_id;
       const payment = await paymentOfOrder(ctx.db, orderId);
-      if (!payment || !VOIDABLE.includes(payment.status) || !payment.providerPaymentId) return { kind: "skip", why: `nothing to void (payment ${payment?.status ?? "absent"})` };
+      if (!payment || !VOIDABLE.includes(payment.status) || !payment.providerPaymentId)
+        return { kind: "skip", why: `nothing to void (payment ${payment?.status ?? "absent"})` };
       await gateway.void({ idempotencyKey: voidKey(orderId), providerPaymentId: payment.providerPaymentId });
       return { kind: "voided", paymentId: payment.id };
     },
@@ -103,7 +119,8 @@ function onOrderCancelled(gateway: PaymentGateway): PreparedHandler<"OrderCancel
       const payment = await paymentOfOrder(ctx.db, orderId);
       if (plan.kind === "skip") {
         // A payment recorded after prepare looked (another transaction, or earlier in this batch) must be voided too.
-        if (payment && VOIDABLE.includes(payment.status)) throw new TransientError("a payment was recorded after the void was planned; the retry voids it", { code: "PAYMENT_APPEARED_DURING_VOID" });
+        if (payment && VOIDABLE.includes(payment.status))
+          throw new TransientError("a payment was recorded after the void was planned; the retry voids it", { code: "PAYMENT_APPEARED_DURING_VOID" });
         return ctx.logger.info(plan.why);
       }
       // Guarded: a webhook may have decided a pending payment meanwhile; only one of them wins.

@@ -25,7 +25,15 @@ describe("webhook signatures", () => {
   const body = JSON.stringify({ id: "evt_1" });
   const now = 1_800_000_000;
   const verify = (overrides: Partial<Parameters<typeof verifyWebhookSignature>[0]>) =>
-    verifyWebhookSignature({ secret, toleranceSeconds: 300, rawBody: body, timestampHeader: String(now), signatureHeader: signWebhook(secret, now, body), nowSeconds: now, ...overrides });
+    verifyWebhookSignature({
+      secret,
+      toleranceSeconds: 300,
+      rawBody: body,
+      timestampHeader: String(now),
+      signatureHeader: signWebhook(secret, now, body),
+      nowSeconds: now,
+      ...overrides,
+    });
 
   it("accepts a fresh, correctly signed delivery (also among several signatures)", () => {
     expect(verify({}).ok).toBe(true);

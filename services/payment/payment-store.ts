@@ -69,7 +69,13 @@ export async function insertPayment(db: SqlExecutor, payment: NewPayment): Promi
 }
 
 /** Moves the payment to `to` only while its status is one of `from`: true when this call moved it. */
-export async function movePayment(db: SqlExecutor, id: string, from: readonly PaymentStatus[], to: PaymentStatus, declineReason: string | null = null): Promise<boolean> {
+export async function movePayment(
+  db: SqlExecutor,
+  id: string,
+  from: readonly PaymentStatus[],
+  to: PaymentStatus,
+  declineReason: string | null = null,
+): Promise<boolean> {
   const moved = await db.execute(sql`
     UPDATE payments SET status = ${to}::payment_status, decline_reason = COALESCE(${declineReason}, decline_reason), updated_at = now()
      WHERE id = ${id}::uuid AND status = ANY(${[...from]}::payment_status[])`);

@@ -96,17 +96,36 @@ async function flowRecovered(since: number): Promise<number> {
 async function killAndRecover(node: number, topics: string[]): Promise<KillFigures> {
   const killedAt = Date.now();
   await cluster.kill(node);
-  const leadersMovedMs = await waitForPartitions(cluster, topics, (p) => p.leader >= 0 && p.leader !== node, `partitions to leave node ${node}`, killedAt, RECOVERY_TIMEOUT_MS);
+  const leadersMovedMs = await waitForPartitions(
+    cluster,
+    topics,
+    (p) => p.leader >= 0 && p.leader !== node,
+    `partitions to leave node ${node}`,
+    killedAt,
+    RECOVERY_TIMEOUT_MS,
+  );
   const recoveredMs = await flowRecovered(killedAt);
   const restartedAt = Date.now();
   await cluster.restart(node);
-  const rejoinedMs = await waitForPartitions(cluster, topics, (p) => p.isr.length === p.replicas.length, `node ${node} back in every ISR`, restartedAt, RECOVERY_TIMEOUT_MS);
+  const rejoinedMs = await waitForPartitions(
+    cluster,
+    topics,
+    (p) => p.isr.length === p.replicas.length,
+    `node ${node} back in every ISR`,
+    restartedAt,
+    RECOVERY_TIMEOUT_MS,
+  );
   return { node, leadersMovedMs, recoveredMs, rejoinedMs };
 }
 
 /** Polls DescribeQuorum until a node other than `controller` leads the quorum; the milliseconds from `since`. */
 async function newControllerAfter(controller: number, since: number): Promise<number> {
-  await pollUntil(async () => ((await cluster.quorumLeader()) !== controller ? true : undefined), RECOVERY_TIMEOUT_MS, `a new active controller after killing node ${controller}`, 250);
+  await pollUntil(
+    async () => ((await cluster.quorumLeader()) !== controller ? true : undefined),
+    RECOVERY_TIMEOUT_MS,
+    `a new active controller after killing node ${controller}`,
+    250,
+  );
   return Date.now() - since;
 }
 
@@ -133,7 +152,10 @@ describe("3-node KRaft cluster", () => {
     const ordersTopic = topicName(pipeline.config, "orders");
     load = new OpenLoopLoad(async (i) => {
       const customerId = i % DECLINED_EVERY === 0 ? `decline-chaos-${tag}-${i}` : `chaos-${tag}-${i}`;
-      const response = await pipeline.request("POST", "/orders", { body: { currency: "EUR", customerId, items: [{ sku: SKU, quantity: 1 }] }, timeoutMs: 15_000 });
+      const response = await pipeline.request("POST", "/orders", {
+        body: { currency: "EUR", customerId, items: [{ sku: SKU, quantity: 1 }] },
+        timeoutMs: 15_000,
+      });
       if (response.status !== 201) {
         await response.body?.cancel();
         return { status: response.status };
@@ -199,7 +221,13 @@ describe("3-node KRaft cluster", () => {
       offered: loadFigures.offered,
       accepted: loadFigures.accepted,
       lost: ids.length - decided,
-      duplicateEffects: count(verdict, ["EVENT_DUPLICATED", "NOTIFICATION_DUPLICATED", "RESERVATION_MISMATCH", "STOCK_RESERVED_MISMATCH", "STOCK_NOT_CONSERVED"]),
+      duplicateEffects: count(verdict, [
+        "EVENT_DUPLICATED",
+        "NOTIFICATION_DUPLICATED",
+        "RESERVATION_MISMATCH",
+        "STOCK_RESERVED_MISMATCH",
+        "STOCK_NOT_CONSERVED",
+      ]),
       orderViolations: count(verdict, ["EVENT_OUT_OF_ORDER", "KEY_SPLIT_ACROSS_PARTITIONS"]),
       duplicateRecordsOnTopics: verdict.kafka.duplicateRecords,
       audit: {

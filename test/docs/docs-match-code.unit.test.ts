@@ -8,7 +8,12 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DOCS = ["README.md", ...readdirSync(path.join(repo, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const DOCS = [
+  "README.md",
+  ...readdirSync(path.join(repo, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 /** npm's own commands, not package.json scripts. */
 const NPM_COMMANDS = new Set(["test", "start", "ci", "install", "run", "exec", "ls"]);
 /** Top folders of the repository: a path starting with one of these is checked. */

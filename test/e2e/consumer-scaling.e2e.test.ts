@@ -33,7 +33,11 @@ function allPartitions(): number[] {
 
 beforeAll(async () => {
   // A short session timeout, so the killed instance's partitions are reassigned within seconds.
-  pipeline = await Pipeline.start({ name: "scaling", instances: { inventory: INSTANCES }, env: { CONSUMER_SESSION_TIMEOUT_MS: "8000", CONSUMER_HEARTBEAT_INTERVAL_MS: "500" } });
+  pipeline = await Pipeline.start({
+    name: "scaling",
+    instances: { inventory: INSTANCES },
+    env: { CONSUMER_SESSION_TIMEOUT_MS: "8000", CONSUMER_HEARTBEAT_INTERVAL_MS: "500" },
+  });
   await createProducts(pipeline.prisma, [{ sku: SKU, priceMinor: 100, stock: STOCK }]);
 });
 
@@ -53,7 +57,12 @@ describe("three instances of the inventory group", () => {
     const placing = placeOrders(pipeline, bodies, 6);
 
     // Kill one instance once the group is visibly working through the load.
-    await pollUntil(async () => ((await prisma.stockReservation.count({ where: { sku: SKU } })) >= 40 ? true : undefined), 120_000, "40 reservations before the kill", 50);
+    await pollUntil(
+      async () => ((await prisma.stockReservation.count({ where: { sku: SKU } })) >= 40 ? true : undefined),
+      120_000,
+      "40 reservations before the kill",
+      50,
+    );
     const inventories = pipeline.instances("inventory");
     const victim = inventories[0]!;
     await victim.kill();
@@ -64,10 +73,19 @@ describe("three instances of the inventory group", () => {
 
     // The survivors hold every partition between them.
     const after = await pipeline.waitForGroup("inventory", INSTANCES - 1, 60_000);
-    expect(ordersAssignment(after).flat().sort((a, b) => a - b)).toEqual(allPartitions());
+    expect(
+      ordersAssignment(after)
+        .flat()
+        .sort((a, b) => a - b),
+    ).toEqual(allPartitions());
 
     // Exactly once: one reservation and one StockReserved per order, stock down by exactly the confirmed units.
-    await pollUntil(async () => ((await prisma.stock.findUniqueOrThrow({ where: { sku: SKU } })).reserved === 0 ? true : undefined), 60_000, "reservations to be committed", 250);
+    await pollUntil(
+      async () => ((await prisma.stock.findUniqueOrThrow({ where: { sku: SKU } })).reserved === 0 ? true : undefined),
+      60_000,
+      "reservations to be committed",
+      250,
+    );
     expect(await prisma.stock.findUniqueOrThrow({ where: { sku: SKU } })).toMatchObject({ available: STOCK - ORDERS, reserved: 0 });
     const reservations = await prisma.stockReservation.findMany({ where: { orderId: { in: ids } } });
     expect(reservations.length).toBe(ORDERS);

@@ -62,7 +62,12 @@ describe("flash sale through HTTP, then a replay from offset 0", () => {
     const topic = topicName(pipeline.config, "orders");
     // Offsets can only be moved while the group has no member.
     await Promise.all(pipeline.instances("inventory").map((instance) => instance.stop(15_000)));
-    await pollUntil(async () => ((await pipeline.describeGroup("inventory"))?.members.length === 0 ? true : undefined), 60_000, "the inventory group to empty", 250);
+    await pollUntil(
+      async () => ((await pipeline.describeGroup("inventory"))?.members.length === 0 ? true : undefined),
+      60_000,
+      "the inventory group to empty",
+      250,
+    );
     await withAdmin(pipeline.kafka, (admin) => resetGroupOffsetsToEarliest(admin, groupId, topic));
     const rewound = await withAdmin(pipeline.kafka, (admin) => fetchGroupOffsets(admin, groupId, [topic]));
     const ends = await withAdmin(pipeline.kafka, (admin) => fetchTopicOffsets(admin, topic));

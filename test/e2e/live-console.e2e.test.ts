@@ -92,10 +92,12 @@ describe("live console under load", () => {
       const due = started + (i * 1000) / ORDERS_PER_SECOND;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
       inFlight.push(
-        pipeline.request("POST", "/orders", { body: { customerId: `console-e2e-${i}`, currency: "EUR", items: [{ sku: SKU, quantity: 1 }] } }).then(async (response) => {
-          if (response.status === 201) placed.push(((await response.json()) as { orderId: string }).orderId);
-          else failures.push(response.status);
-        }),
+        pipeline
+          .request("POST", "/orders", { body: { customerId: `console-e2e-${i}`, currency: "EUR", items: [{ sku: SKU, quantity: 1 }] } })
+          .then(async (response) => {
+            if (response.status === 201) placed.push(((await response.json()) as { orderId: string }).orderId);
+            else failures.push(response.status);
+          }),
       );
       // Halfway, the notification consumer stops: its lag grows, and stays once the load ends.
       if (!stoppedNotification && Date.now() - started > (LOAD_SECONDS * 1000) / 2) {
@@ -118,16 +120,21 @@ describe("live console under load", () => {
     // Everyone but notification has caught up; its lag is what it missed. The console's newest sample and a fresh
     // report must agree on every group (bounded wait: the sample is at most one period old).
     let report: LagReport | undefined;
-    await pollUntil(async () => {
-      report = await lag();
-      const notification = report.groups.find((g) => g.group === "notification")?.totalLag ?? 0;
-      if (notification === 0 || report.errors.length > 0) return undefined;
-      for (const group of report.groups) if ((await numberIn(page, `#latest-lag-${group.group}`)) !== group.totalLag) return undefined;
-      if ((await numberIn(page, "#latest-outbox-backlog")) !== report.outbox.unpublishedRows) return undefined;
-      if ((await numberIn(page, "#latest-problems-dead-letters")) !== report.deadLetters.reduce((sum, d) => sum + d.depth, 0)) return undefined;
-      if ((await numberIn(page, "#latest-problems-stuck")) !== report.stuckOrders.count) return undefined;
-      return true;
-    }, 60_000, () => `the console's values to match /monitor/lag ${JSON.stringify(report?.groups.map((g) => [g.group, g.totalLag]))}`, 500);
+    await pollUntil(
+      async () => {
+        report = await lag();
+        const notification = report.groups.find((g) => g.group === "notification")?.totalLag ?? 0;
+        if (notification === 0 || report.errors.length > 0) return undefined;
+        for (const group of report.groups) if ((await numberIn(page, `#latest-lag-${group.group}`)) !== group.totalLag) return undefined;
+        if ((await numberIn(page, "#latest-outbox-backlog")) !== report.outbox.unpublishedRows) return undefined;
+        if ((await numberIn(page, "#latest-problems-dead-letters")) !== report.deadLetters.reduce((sum, d) => sum + d.depth, 0)) return undefined;
+        if ((await numberIn(page, "#latest-problems-stuck")) !== report.stuckOrders.count) return undefined;
+        return true;
+      },
+      60_000,
+      () => `the console's values to match /monitor/lag ${JSON.stringify(report?.groups.map((g) => [g.group, g.totalLag]))}`,
+      500,
+    );
     expect(report!.groups.find((g) => g.group === "notification")!.totalLag).toBeGreaterThan(0);
     expect(placedMidLoad).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "live-console-lag-matches-monitor.png"), fullPage: true });
@@ -141,7 +148,12 @@ describe("live console under load", () => {
     await producer.disconnect();
 
     const group = page.locator('#dlq-groups button[data-group="inventory"]');
-    await pollUntil(async () => ((await group.textContent({ timeout: 5_000 })) === "inventory (1)" ? true : undefined), 60_000, "the inventory group to show one dead letter", 500);
+    await pollUntil(
+      async () => ((await group.textContent({ timeout: 5_000 })) === "inventory (1)" ? true : undefined),
+      60_000,
+      "the inventory group to show one dead letter",
+      500,
+    );
     await group.click();
     const row = page.locator("#dlq-letters tbody tr", { hasText: key });
     await row.waitFor({ timeout: 30_000 });
@@ -151,11 +163,21 @@ describe("live console under load", () => {
     const partition = await row.getAttribute("data-partition");
     const offset = await row.getAttribute("data-offset");
     await row.locator("button", { hasText: "Replay" }).click();
-    await pollUntil(async () => ((await page.locator("#dlq-status").getAttribute("data-replayed")) ? true : undefined), 30_000, "the replay to be confirmed", 200);
+    await pollUntil(
+      async () => ((await page.locator("#dlq-status").getAttribute("data-replayed")) ? true : undefined),
+      30_000,
+      "the replay to be confirmed",
+      200,
+    );
     const from = `${pipeline.config.TOPIC_PREFIX}dlq.inventory/${partition}@${offset}`;
     expect(await page.locator("#dlq-status").textContent()).toBe(`replayed ${from} to ${pipeline.config.TOPIC_PREFIX}orders`);
     // Still poison: back on its topic, inventory dead-letters the replayed copy again, naming where it came from.
-    await pollUntil(async () => ((await group.textContent({ timeout: 5_000 })) === "inventory (2)" ? true : undefined), 60_000, "the replayed copy to be dead-lettered again", 500);
+    await pollUntil(
+      async () => ((await group.textContent({ timeout: 5_000 })) === "inventory (2)" ? true : undefined),
+      60_000,
+      "the replayed copy to be dead-lettered again",
+      500,
+    );
     await group.click();
     await page.locator(`#dlq-letters tbody tr[data-replayed-from="${from}"]`).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, "live-console-replayed.png"), fullPage: true });

@@ -74,11 +74,16 @@ describe("live page and /metrics on the running pipeline", () => {
     // The backlog gauges are refreshed in the background (a scrape never waits for Kafka): wait, bounded, until a
     // refresh has seen every group.
     const groups = ["inventory", "payment", "order-state", "notification"];
-    const api = await pollUntil(async () => {
-      const families = await scrape(`${pipeline.baseUrl}/metrics`);
-      const seen = new Set(families.get("orderflow_consumer_lag_messages")?.samples.map((s) => s.labels.consumer_group));
-      return groups.every((group) => seen.has(group)) ? families : undefined;
-    }, 30_000, "the API's lag gauges to cover every consumer group", 500);
+    const api = await pollUntil(
+      async () => {
+        const families = await scrape(`${pipeline.baseUrl}/metrics`);
+        const seen = new Set(families.get("orderflow_consumer_lag_messages")?.samples.map((s) => s.labels.consumer_group));
+        return groups.every((group) => seen.has(group)) ? families : undefined;
+      },
+      30_000,
+      "the API's lag gauges to cover every consumer group",
+      500,
+    );
     const relay = await scrape(metricsUrl("outbox-relay"));
     const consumers = new Map<string, Map<string, PrometheusFamily>>();
     for (const service of ["inventory", "payment", "order-state", "notification"] as const) consumers.set(service, await scrape(metricsUrl(service)));
@@ -89,7 +94,9 @@ describe("live page and /metrics on the running pipeline", () => {
       expect(family!.samples.length, `${name} has samples`).toBeGreaterThan(0);
       return family!;
     };
-    const postOrders = withSamples(api, "http_server_request_duration_seconds", "histogram").samples.find((s) => s.name.endsWith("_count") && s.labels.http_route === "/orders" && s.labels.http_response_status_code === "201");
+    const postOrders = withSamples(api, "http_server_request_duration_seconds", "histogram").samples.find(
+      (s) => s.name.endsWith("_count") && s.labels.http_route === "/orders" && s.labels.http_response_status_code === "201",
+    );
     expect(postOrders?.value).toBeGreaterThanOrEqual(1);
     expect(withSamples(api, "orderflow_orders_placed_total", "counter").samples.find((s) => s.labels.currency === "EUR")?.value).toBeGreaterThanOrEqual(1);
     withSamples(api, "orderflow_outbox_backlog_rows", "gauge");
@@ -99,9 +106,14 @@ describe("live page and /metrics on the running pipeline", () => {
     expect(lag.samples.every((s) => s.labels.partition !== undefined && s.labels.topic?.startsWith(pipeline.config.TOPIC_PREFIX))).toBe(true);
     expect(withSamples(api, "orderflow_dead_letter_topic_messages", "gauge").samples).toHaveLength(4);
 
-    expect(withSamples(relay, "orderflow_outbox_publish_latency_seconds", "histogram").samples.find((s) => s.name.endsWith("_count"))?.value).toBeGreaterThanOrEqual(1);
+    expect(
+      withSamples(relay, "orderflow_outbox_publish_latency_seconds", "histogram").samples.find((s) => s.name.endsWith("_count"))?.value,
+    ).toBeGreaterThanOrEqual(1);
     for (const [service, families] of consumers) {
-      expect(withSamples(families, "orderflow_consumer_processing_duration_seconds", "histogram").samples.some((s) => s.labels.outcome === "ok"), service).toBe(true);
+      expect(
+        withSamples(families, "orderflow_consumer_processing_duration_seconds", "histogram").samples.some((s) => s.labels.outcome === "ok"),
+        service,
+      ).toBe(true);
       // Counters with labels show samples once something happened; the family is declared from the start.
       expect(families.get("orderflow_consumer_retries_total")?.type, service).toBe("counter");
       expect(families.get("orderflow_consumer_dead_letters_total")?.type, service).toBe("counter");

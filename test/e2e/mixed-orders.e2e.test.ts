@@ -63,7 +63,11 @@ describe("300 mixed orders", () => {
     const { prisma } = pipeline;
     const orders = plan();
     const startedAt = Date.now();
-    const ids = await placeOrders(pipeline, orders.map((o) => o.body), 10);
+    const ids = await placeOrders(
+      pipeline,
+      orders.map((o) => o.body),
+      10,
+    );
     const kindOf = new Map(ids.map((id, i) => [id, orders[i]!.kind]));
     const acceptedMs = Date.now() - startedAt;
 
@@ -106,7 +110,12 @@ describe("300 mixed orders", () => {
 
     // Reservations: committed exactly for confirmed orders, released for cancelled ones that had stock.
     const reservations = await prisma.stockReservation.findMany({ where: { orderId: { in: ids } } });
-    expect(countBy(reservations.filter((r) => r.status === "COMMITTED"), (r) => r.sku)).toEqual({ [SKU.plenty]: PLAN.fine, [SKU.scarce]: SCARCE_STOCK });
+    expect(
+      countBy(
+        reservations.filter((r) => r.status === "COMMITTED"),
+        (r) => r.sku,
+      ),
+    ).toEqual({ [SKU.plenty]: PLAN.fine, [SKU.scarce]: SCARCE_STOCK });
     expect(new Set(reservations.filter((r) => r.status === "COMMITTED").map((r) => r.orderId))).toEqual(new Set(confirmed));
     expect(reservations.filter((r) => r.status === "RELEASED").every((r) => statuses.get(r.orderId) === "CANCELLED")).toBe(true);
     expect(reservations.filter((r) => r.status === "RELEASED").length).toBe(PLAN.declinedCustomer + PLAN.overLimit);

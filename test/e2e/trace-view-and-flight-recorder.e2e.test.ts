@@ -63,16 +63,31 @@ describe("trace view and order flight recorder on the running pipeline", () => {
 
     // The page polls until the spans stop arriving; wait (bounded) until every service is drawn.
     // A span can reach Jaeger before its parent (each process exports in batches): wait for one root as well.
-    await pollUntil(async () => {
-      const drawn = new Set(await page.locator("#waterfall .span-row").evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { service: string } }).dataset.service)));
-      const roots = await page.locator('#waterfall .span-row[data-depth="0"]').count();
-      return SERVICES.every((service) => drawn.has(service)) && roots === 1 ? true : undefined;
-    }, 90_000, "the waterfall to show spans of every service under one root", 500);
+    await pollUntil(
+      async () => {
+        const drawn = new Set(
+          await page
+            .locator("#waterfall .span-row")
+            .evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { service: string } }).dataset.service)),
+        );
+        const roots = await page.locator('#waterfall .span-row[data-depth="0"]').count();
+        return SERVICES.every((service) => drawn.has(service)) && roots === 1 ? true : undefined;
+      },
+      90_000,
+      "the waterfall to show spans of every service under one root",
+      500,
+    );
     const rows = page.locator("#waterfall .span-row");
     expect(await rows.count()).toBeGreaterThanOrEqual(12);
     // One root (the API's POST), children nested below it, and a hop latency on the relay -> consumer spans.
     expect(await page.locator('#waterfall .span-row[data-depth="0"] .service').textContent()).toBe("order-api");
-    expect(Number(await page.locator("#waterfall .span-row").evaluateAll((r) => Math.max(...r.map((row) => Number((row as unknown as { dataset: { depth: string } }).dataset.depth)))))).toBeGreaterThanOrEqual(4);
+    expect(
+      Number(
+        await page
+          .locator("#waterfall .span-row")
+          .evaluateAll((r) => Math.max(...r.map((row) => Number((row as unknown as { dataset: { depth: string } }).dataset.depth)))),
+      ),
+    ).toBeGreaterThanOrEqual(4);
     expect(await page.locator("#waterfall .bar-text", { hasText: "hop" }).count()).toBeGreaterThan(0);
     expect(await page.locator("#trace-id").textContent()).toMatch(/^[0-9a-f]{32}$/);
     expect(await page.locator("body").textContent()).not.toContain("This is not the Jaeger UI");
@@ -91,15 +106,24 @@ describe("trace view and order flight recorder on the running pipeline", () => {
     await page.goto(`${pipeline.baseUrl}/console/flight-recorder.html?order=${orders.confirmed}`, { timeout: 30_000 });
     await page.locator("#status.status-CONFIRMED").waitFor({ timeout: 30_000 });
     // Every event published, with a partition and an offset, and every consumer group's inbox record.
-    await pollUntil(async () => ((await page.locator("#events td", { hasText: "not yet" }).count()) === 0 ? true : undefined), 60_000, "every hop of the confirmed order", 500);
-    const types = await page.locator("#events tbody tr").evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { eventType: string } }).dataset.eventType));
+    await pollUntil(
+      async () => ((await page.locator("#events td", { hasText: "not yet" }).count()) === 0 ? true : undefined),
+      60_000,
+      "every hop of the confirmed order",
+      500,
+    );
+    const types = await page
+      .locator("#events tbody tr")
+      .evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { eventType: string } }).dataset.eventType));
     // In outbox order: the accept's event first, the decision last.
     expect(types[0]).toBe("OrderPlaced");
     expect(types.at(-1)).toBe("OrderConfirmed");
     expect([...types].sort()).toEqual(["OrderConfirmed", "OrderPlaced", "PaymentAuthorized", "StockReserved"]);
     expect(await page.locator("#events td.offset", { hasText: /^\d+$/ }).count()).toBe(types.length);
     expect(await page.locator("#waiting").isHidden()).toBe(true);
-    const sources = new Set(await page.locator("#steps tbody tr").evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { source: string } }).dataset.source)));
+    const sources = new Set(
+      await page.locator("#steps tbody tr").evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { source: string } }).dataset.source)),
+    );
     expect([...sources].sort()).toEqual(["effect", "inbox", "kafka", "outbox", "status", "trace"]);
     await screenshot(page, "flight-recorder-confirmed.png");
     await page.close();
@@ -125,7 +149,8 @@ describe("trace view and order flight recorder on the running pipeline", () => {
     await page.locator("#status.status-PENDING").waitFor({ timeout: 30_000 });
     // The page refreshes itself while the order is not terminal: first "waits for the stock outcome", then this.
     await page.locator("#waiting-for", { hasText: "pending at the provider" }).waitFor({ timeout: 60_000 });
-    const sentence = /^The payment \S+ has been pending at the provider for \d+ s: it waits for the provider's callback; the saga cancels the order at its deadline \S+ if no callback comes\.$/;
+    const sentence =
+      /^The payment \S+ has been pending at the provider for \d+ s: it waits for the provider's callback; the saga cancels the order at its deadline \S+ if no callback comes\.$/;
     expect(await page.locator("#waiting-for").textContent()).toMatch(sentence);
     await screenshot(page, "flight-recorder-stuck.png");
     await page.close();
@@ -145,7 +170,9 @@ describe("trace view and order flight recorder on the running pipeline", () => {
       // again (bounded) until it has as many of the order's records as there are events (which ones is compared below).
       const wanted = confirmed.events.filter((e) => e.topic === topic).length;
       for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const records = (await readTopicWithConsoleConsumer(pipeline.config.KAFKA_BROKERS, topicName(pipeline.config, topic), 15_000)).filter((r) => r.key === orders.confirmed);
+        const records = (await readTopicWithConsoleConsumer(pipeline.config.KAFKA_BROKERS, topicName(pipeline.config, topic), 15_000)).filter(
+          (r) => r.key === orders.confirmed,
+        );
         for (const record of records) fromKafka[record.headers["event-id"]!] = { topic, partition: record.partition, offset: record.offset };
         if (records.length >= wanted) break;
       }

@@ -32,7 +32,11 @@ function processSpans(spans: TraceSpan[], service: string): TraceSpan[] {
 function isComplete(spans: TraceSpan[]): boolean {
   const ids = new Set(spans.map((span) => span.spanId));
   if (!spans.every((span) => span.parentSpanId === null || ids.has(span.parentSpanId))) return false;
-  return SERVICES.every((service) => spans.some((span) => span.service === service)) && Object.keys(WRITER).every((type) => publishOf(spans, type) !== undefined) && processSpans(spans, "notification").length >= 2;
+  return (
+    SERVICES.every((service) => spans.some((span) => span.service === service)) &&
+    Object.keys(WRITER).every((type) => publishOf(spans, type) !== undefined) &&
+    processSpans(spans, "notification").length >= 2
+  );
 }
 
 /**

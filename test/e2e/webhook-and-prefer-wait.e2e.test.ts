@@ -35,7 +35,11 @@ async function orderWithWait(orderId: string, seconds: number): Promise<{ status
 }
 
 async function stockReserved(orderId: string): Promise<void> {
-  await pollUntil(async () => ((await pipeline.prisma.stockReservation.count({ where: { orderId } })) > 0 ? true : undefined), 60_000, `stock reserved for ${orderId}`);
+  await pollUntil(
+    async () => ((await pipeline.prisma.stockReservation.count({ where: { orderId } })) > 0 ? true : undefined),
+    60_000,
+    `stock reserved for ${orderId}`,
+  );
 }
 
 beforeAll(async () => {
@@ -85,9 +89,16 @@ describe("payment webhooks and Prefer: wait", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "applied" });
     expect((await orderWithWait(orderId!, 30)).status).toBe("CANCELLED");
-    expect(await pipeline.prisma.payment.findUniqueOrThrow({ where: { orderId: orderId! } })).toMatchObject({ status: "DECLINED", declineReason: "insufficient_funds" });
+    expect(await pipeline.prisma.payment.findUniqueOrThrow({ where: { orderId: orderId! } })).toMatchObject({
+      status: "DECLINED",
+      declineReason: "insufficient_funds",
+    });
     // Compensation: only the confirmed early order's 2 units stay taken.
-    await pollUntil(async () => ((await pipeline.prisma.stock.findUniqueOrThrow({ where: { sku: SKU } })).available === STOCK - 2 ? true : undefined), 60_000, "stock released");
+    await pollUntil(
+      async () => ((await pipeline.prisma.stock.findUniqueOrThrow({ where: { sku: SKU } })).available === STOCK - 2 ? true : undefined),
+      60_000,
+      "stock released",
+    );
   });
 
   it("rejects forged, stale and tampered callbacks with 401 problem+json and changes nothing", async () => {

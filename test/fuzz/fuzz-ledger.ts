@@ -59,7 +59,12 @@ export class FuzzLedger {
     }
     const lines = [`fuzz: ${this.requests} requests`];
     for (const [surface, counts] of bySurface) lines.push(`  ${surface}: ${counts.join(", ")}`);
-    lines.push(`  all: ${[...byStatus].sort().map(([status, count]) => `${status} x${count}`).join(", ")}`);
+    lines.push(
+      `  all: ${[...byStatus]
+        .sort()
+        .map(([status, count]) => `${status} x${count}`)
+        .join(", ")}`,
+    );
     return lines.join("\n");
   }
 }

@@ -17,7 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../services/shared/db/index.ts";
 import { orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL } from "../support/order-api/order-api-harness.ts";
 import { changedTables, countTables, FuzzLedger, type TableCounts } from "./fuzz-ledger.ts";
-import { getOrderRequests, idempotentRequests, listOrderRequests, postOrderRequests, webhookRequests, type FuzzRequest, type FuzzWorld } from "./fuzz-requests.ts";
+import {
+  getOrderRequests,
+  idempotentRequests,
+  listOrderRequests,
+  postOrderRequests,
+  webhookRequests,
+  type FuzzRequest,
+  type FuzzWorld,
+} from "./fuzz-requests.ts";
 
 /** Requests per surface; 10,000 in all. */
 const RUNS = { post: 3_200, list: 2_500, get: 1_500, webhook: 1_800, idempotent: 1_000 } as const;
@@ -69,7 +77,8 @@ async function sendChecked(surface: string, request: FuzzRequest): Promise<Answe
   counts = await countTables(counter);
   check(request, answer);
   const changed = changedTables(before, counts);
-  if (answer.statusCode >= 400 && changed.length > 0) throw new Error(`rejected request wrote rows (${changed.join(", ")}): ${describeRequest(request)} -> ${answer.statusCode} ${answer.body.slice(0, 300)}`);
+  if (answer.statusCode >= 400 && changed.length > 0)
+    throw new Error(`rejected request wrote rows (${changed.join(", ")}): ${describeRequest(request)} -> ${answer.statusCode} ${answer.body.slice(0, 300)}`);
   if (request.url === "/orders" && request.method === "POST") ledger.noteCreated(answer.statusCode, answer.headers, answer.body);
   if (request.url === "/payments/webhook") ledger.noteCallback(answer.statusCode, answer.body);
   return answer;
@@ -78,7 +87,12 @@ async function sendChecked(surface: string, request: FuzzRequest): Promise<Answe
 async function seedWorld(): Promise<FuzzWorld> {
   const ids: string[] = [];
   for (let i = 0; i < 4; i += 1) {
-    const answer = await inject({ method: "POST", url: "/orders", headers: { "content-type": "application/json" }, payload: JSON.stringify(orderBody({ customerId: `fz-seed-${i}` })) });
+    const answer = await inject({
+      method: "POST",
+      url: "/orders",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify(orderBody({ customerId: `fz-seed-${i}` })),
+    });
     expect(answer.statusCode).toBe(201);
     ledger.noteCreated(answer.statusCode, answer.headers, answer.body);
     ids.push((JSON.parse(answer.body) as { orderId: string }).orderId);
@@ -86,8 +100,15 @@ async function seedWorld(): Promise<FuzzWorld> {
   // Two of them decided, so Prefer: wait on them answers at once.
   await counter.query("UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE id = ANY($1::uuid[])", [ids.slice(0, 2)]);
   const page = JSON.parse((await inject({ method: "GET", url: "/orders?limit=1", headers: {} })).body) as { nextCursor: string | null };
-  const filtered = JSON.parse((await inject({ method: "GET", url: "/orders?limit=1&customerId=fz-seed-1", headers: {} })).body) as { nextCursor: string | null };
-  return { skus: SKUS, orderIds: ids, cursors: [page.nextCursor, filtered.nextCursor].filter((c): c is string => typeof c === "string"), webhookSecret: config.PAYMENT_WEBHOOK_SECRET };
+  const filtered = JSON.parse((await inject({ method: "GET", url: "/orders?limit=1&customerId=fz-seed-1", headers: {} })).body) as {
+    nextCursor: string | null;
+  };
+  return {
+    skus: SKUS,
+    orderIds: ids,
+    cursors: [page.nextCursor, filtered.nextCursor].filter((c): c is string => typeof c === "string"),
+    webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+  };
 }
 
 /** Stands in for the pipeline: fuzz orders get decided within ~25 ms, so Prefer: wait returns quickly. */
@@ -97,7 +118,9 @@ function startConfirming(): void {
     if (busy) return;
     busy = true;
     confirmer
-      .query("UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE status = 'PENDING' AND created_at >= $1 AND customer_id LIKE 'fz-%'", [startedAt])
+      .query("UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE status = 'PENDING' AND created_at >= $1 AND customer_id LIKE 'fz-%'", [
+        startedAt,
+      ])
       .catch(() => undefined)
       .finally(() => (busy = false));
   }, 25);
@@ -143,19 +166,31 @@ async function assertProperty(property: fc.IAsyncProperty<[unknown]> | fc.IAsync
 
 describe("order API under generated requests", () => {
   it("POST /orders: bodies, content types, Idempotency-Key and Prefer never get a 5xx, and rejections write nothing", async () => {
-    await assertProperty(fc.asyncProperty(postOrderRequests(world), async (request) => void (await sendChecked("POST /orders", request))), RUNS.post);
+    await assertProperty(
+      fc.asyncProperty(postOrderRequests(world), async (request) => void (await sendChecked("POST /orders", request))),
+      RUNS.post,
+    );
   });
 
   it("GET /orders: filters, limits and cursors never get a 5xx", async () => {
-    await assertProperty(fc.asyncProperty(listOrderRequests(world), async (request) => void (await sendChecked("GET /orders", request))), RUNS.list);
+    await assertProperty(
+      fc.asyncProperty(listOrderRequests(world), async (request) => void (await sendChecked("GET /orders", request))),
+      RUNS.list,
+    );
   });
 
   it("GET /orders/{id} (with and without Prefer: wait) never gets a 5xx", async () => {
-    await assertProperty(fc.asyncProperty(getOrderRequests(world), async (request) => void (await sendChecked("GET /orders/{id}", request))), RUNS.get);
+    await assertProperty(
+      fc.asyncProperty(getOrderRequests(world), async (request) => void (await sendChecked("GET /orders/{id}", request))),
+      RUNS.get,
+    );
   });
 
   it("POST /payments/webhook signed, mis-signed and unsigned never gets a 5xx, and rejections write nothing", async () => {
-    await assertProperty(fc.asyncProperty(webhookRequests(world), async (request) => void (await sendChecked("POST /payments/webhook", request))), RUNS.webhook);
+    await assertProperty(
+      fc.asyncProperty(webhookRequests(world), async (request) => void (await sendChecked("POST /payments/webhook", request))),
+      RUNS.webhook,
+    );
   });
 
   it("Idempotency-Key replays, mismatches and concurrent duplicates never get a 5xx", async () => {
@@ -173,7 +208,8 @@ describe("order API under generated requests", () => {
         const created = answers.filter((a) => a.statusCode === 201 && a.headers["idempotency-replayed"] !== "true").length;
         if (created > 1) throw new Error(`one Idempotency-Key placed ${created} orders: ${describeRequest(request)}`);
         const changed = changedTables(before, counts);
-        if (answers.every((a) => a.statusCode >= 400) && changed.length > 0) throw new Error(`rejected requests wrote rows (${changed.join(", ")}): ${describeRequest(request)}`);
+        if (answers.every((a) => a.statusCode >= 400) && changed.length > 0)
+          throw new Error(`rejected requests wrote rows (${changed.join(", ")}): ${describeRequest(request)}`);
       }),
       RUNS.idempotent,
     );
@@ -191,7 +227,12 @@ describe("order API under generated requests", () => {
       payment_callbacks: end.payment_callbacks - startCounts.payment_callbacks,
     }).toEqual({ orders, order_items: lines, order_status_history: orders, outbox: orders, payment_callbacks: ledger.storedCallbacks });
     expect((await inject({ method: "GET", url: "/livez", headers: {} })).statusCode).toBe(200);
-    const last = await inject({ method: "POST", url: "/orders", headers: { "content-type": "application/json" }, payload: JSON.stringify(orderBody({ customerId: "fz-last" })) });
+    const last = await inject({
+      method: "POST",
+      url: "/orders",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify(orderBody({ customerId: "fz-last" })),
+    });
     expect(last.statusCode).toBe(201);
     ledger.noteCreated(last.statusCode, last.headers, last.body);
     if (failedProperties === 0) expect(ledger.requests).toBeGreaterThanOrEqual(10_000);

@@ -8,7 +8,16 @@ import { fetchTopicOffsets, withAdmin } from "../../services/shared/kafka/kafka-
 import type { Consumer, Kafka } from "../../services/shared/kafka/kafka-types.ts";
 import { kafkaGroupId, MONITORED_GROUPS, type GroupReport } from "../../services/shared/monitoring/lag-report.ts";
 import { describeWithKafkaTool, type ToolPartitionRow } from "../support/kafka-consumer-groups-tool.ts";
-import { fetchLagReport, monitorKafka, produce, provisionTestTopics, removeTestTopics, startDrainingConsumer, uniqueTopicPrefix, waitForReport } from "../support/monitor-test-kit.ts";
+import {
+  fetchLagReport,
+  monitorKafka,
+  produce,
+  provisionTestTopics,
+  removeTestTopics,
+  startDrainingConsumer,
+  uniqueTopicPrefix,
+  waitForReport,
+} from "../support/monitor-test-kit.ts";
 
 const PARTITIONS = 3;
 const TOKEN = "monitor-test-token";
@@ -27,7 +36,8 @@ function asToolRows(group: GroupReport): ToolPartitionRow[] {
   }));
 }
 
-const byPosition = (a: ToolPartitionRow, b: ToolPartitionRow): number => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition;
+const byPosition = (a: ToolPartitionRow, b: ToolPartitionRow): number =>
+  a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition;
 
 /** Commits offsets for a group with no members (as a stopped consumer leaves them): half of each partition. */
 async function commitHalf(kafka: Kafka, config: AppConfig, groupId: string, logical: string): Promise<void> {
@@ -82,7 +92,14 @@ describe("GET /monitor/lag", () => {
 
   it("equals what kafka-consumer-groups --describe reports for every group, partition and owner", async () => {
     // The live member must have consumed and committed everything first, so nothing moves while both look.
-    await waitForReport(app, (report) => report.groups.find((g) => g.group === "payment")?.partitions.length === PARTITIONS && report.groups.find((g) => g.group === "payment")?.totalLag === 0, 60_000, "payment group caught up", TOKEN);
+    await waitForReport(
+      app,
+      (report) =>
+        report.groups.find((g) => g.group === "payment")?.partitions.length === PARTITIONS && report.groups.find((g) => g.group === "payment")?.totalLag === 0,
+      60_000,
+      "payment group caught up",
+      TOKEN,
+    );
     const report = await fetchLagReport(app, TOKEN);
     const tool = await describeWithKafkaTool(config.KAFKA_BROKERS.split(",")[0]!, MONITORED_GROUPS.map(groupId));
 

@@ -7,7 +7,15 @@ import type { PrismaClient } from "../../services/shared/db/index.ts";
 import type { Consumer, Kafka } from "../../services/shared/kafka/kafka-types.ts";
 import { createLogger } from "../../services/shared/logging/create-logger.ts";
 import { kafkaGroupId, MONITORED_GROUPS } from "../../services/shared/monitoring/lag-report.ts";
-import { monitorKafka, produce, provisionTestTopics, removeTestTopics, startDrainingConsumer, uniqueTopicPrefix, waitForReport } from "../support/monitor-test-kit.ts";
+import {
+  monitorKafka,
+  produce,
+  provisionTestTopics,
+  removeTestTopics,
+  startDrainingConsumer,
+  uniqueTopicPrefix,
+  waitForReport,
+} from "../support/monitor-test-kit.ts";
 
 const LOAD = 60;
 const ORDERS = 25;
@@ -31,7 +39,11 @@ describe("lag and backlog follow the pipeline", () => {
   afterAll(async () => {
     await consumer?.disconnect();
     await app?.close();
-    await removeTestTopics(kafka, config, MONITORED_GROUPS.map((group) => kafkaGroupId(config, group)));
+    await removeTestTopics(
+      kafka,
+      config,
+      MONITORED_GROUPS.map((group) => kafkaGroupId(config, group)),
+    );
     await prisma?.$disconnect();
   });
 
@@ -44,7 +56,12 @@ describe("lag and backlog follow the pipeline", () => {
     // Caught up means the 6 records are committed, not just "no lag": a partition without a committed offset has
     // lag null (as in Kafka's own tool), so an assigned-but-idle member would already show totalLag 0.
     const committed = (r: Awaited<ReturnType<typeof waitForReport>>) => notification(r).partitions.reduce((sum, p) => sum + Number(p.committedOffset ?? 0), 0);
-    await waitForReport(app, (r) => notification(r).partitions.length === 3 && committed(r) === 6 && notification(r).totalLag === 0, 60_000, "the group to join and commit all 6");
+    await waitForReport(
+      app,
+      (r) => notification(r).partitions.length === 3 && committed(r) === 6 && notification(r).totalLag === 0,
+      60_000,
+      "the group to join and commit all 6",
+    );
 
     await consumer.disconnect(); // stopped
     consumer = undefined;

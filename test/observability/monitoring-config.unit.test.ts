@@ -47,13 +47,19 @@ function ruleExpressions(): string[] {
 }
 
 function dashboardExpressions(): string[] {
-  const dashboard = JSON.parse(readFileSync(path.join(infra, "grafana/dashboards/orderflow-overview.json"), "utf8")) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readFileSync(path.join(infra, "grafana/dashboards/orderflow-overview.json"), "utf8")) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
   return dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
 }
 
 describe("Prometheus rules and the Grafana dashboard", () => {
   it("extracts metric names and ignores functions, keywords and labels (so an unknown name is caught)", () => {
-    expect(metricNamesIn('sum by (le) (rate(foo_bucket{route="/x"}[1m])) / on(job) bar_total > 0 and no_such_metric')).toEqual(["foo_bucket", "bar_total", "no_such_metric"]);
+    expect(metricNamesIn('sum by (le) (rate(foo_bucket{route="/x"}[1m])) / on(job) bar_total > 0 and no_such_metric')).toEqual([
+      "foo_bucket",
+      "bar_total",
+      "no_such_metric",
+    ]);
   });
 
   it("has the alerts issue 13 asks for, each on at least one metric", () => {

@@ -30,10 +30,7 @@ export async function consumeFromBeginning(kafka: Kafka, topic: string, count: n
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${received.length} of ${count} messages from ${topic} after ${timeoutMs / 1000}s`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} messages from ${topic} after ${timeoutMs / 1000}s`)), timeoutMs);
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {

@@ -50,9 +50,27 @@ const RESTART_DELAY_MS = 1_000;
 const MAX_RESTARTS = 20;
 
 /** Audit codes that mean an accepted order or one of its events went missing. */
-const LOST_CODES: readonly CheckCode[] = ["ORDER_STUCK", "STOCK_OUTCOME_MISSING", "PAYMENT_OUTCOME_MISSING", "NOTIFICATION_MISSING", "EVENT_MISSING", "OUTBOX_FAILED", "OUTBOX_UNPUBLISHED", "EVENT_NOT_ON_TOPIC", "INBOX_GAP", "EVENT_DEAD_LETTERED"];
+const LOST_CODES: readonly CheckCode[] = [
+  "ORDER_STUCK",
+  "STOCK_OUTCOME_MISSING",
+  "PAYMENT_OUTCOME_MISSING",
+  "NOTIFICATION_MISSING",
+  "EVENT_MISSING",
+  "OUTBOX_FAILED",
+  "OUTBOX_UNPUBLISHED",
+  "EVENT_NOT_ON_TOPIC",
+  "INBOX_GAP",
+  "EVENT_DEAD_LETTERED",
+];
 /** Audit codes that mean an effect was applied more than once. */
-const DUPLICATE_CODES: readonly CheckCode[] = ["NOTIFICATION_DUPLICATED", "EVENT_DUPLICATED", "RESERVATION_MISMATCH", "STATUS_HISTORY_MISMATCH", "STOCK_NOT_CONSERVED", "STOCK_RESERVED_MISMATCH"];
+const DUPLICATE_CODES: readonly CheckCode[] = [
+  "NOTIFICATION_DUPLICATED",
+  "EVENT_DUPLICATED",
+  "RESERVATION_MISMATCH",
+  "STATUS_HISTORY_MISMATCH",
+  "STOCK_NOT_CONSERVED",
+  "STOCK_RESERVED_MISMATCH",
+];
 const ORDER_CODES: readonly CheckCode[] = ["EVENT_OUT_OF_ORDER", "KEY_SPLIT_ACROSS_PARTITIONS"];
 
 export interface ScenarioRow {
@@ -92,7 +110,8 @@ function withPort(url: string, port: number): string {
   return parsed.toString().replace(/\/$/, "");
 }
 
-const count = (verdict: AuditVerdict, codes: readonly CheckCode[]): number => verdict.checks.filter((c) => codes.includes(c.code)).reduce((sum, c) => sum + c.count, 0);
+const count = (verdict: AuditVerdict, codes: readonly CheckCode[]): number =>
+  verdict.checks.filter((c) => codes.includes(c.code)).reduce((sum, c) => sum + c.count, 0);
 
 export class ChaosPipeline {
   readonly profile = chaosProfile();
@@ -191,7 +210,11 @@ export class ChaosPipeline {
   orderBody(): OrderBody {
     const i = (this.orderIndex += 1);
     const customerId = i % 10 === 0 ? `decline-chaos-${i}` : `chaos-${i}`;
-    return { customerId, currency: "EUR", items: [{ sku: SKUS[i % SKUS.length]!, quantity: 1 + (i % 2) }, ...(i % 3 === 0 ? [{ sku: SKUS[(i + 1) % SKUS.length]!, quantity: 1 }] : [])] };
+    return {
+      customerId,
+      currency: "EUR",
+      items: [{ sku: SKUS[i % SKUS.length]!, quantity: 1 + (i % 2) }, ...(i % 3 === 0 ? [{ sku: SKUS[(i + 1) % SKUS.length]!, quantity: 1 }] : [])],
+    };
   }
 
   openLoopLoad(options: { rate: number; seconds: number }): LoadRun {
@@ -299,7 +322,14 @@ export class ChaosPipeline {
       auditOk: verdict.ok,
       violations,
     };
-    if (!verdict.ok) console.error(`${scenario}: audit found ${JSON.stringify(verdict.checks.filter((c) => c.count > 0 && c.severity === "violation"), null, 1).slice(0, 4000)}`);
+    if (!verdict.ok)
+      console.error(
+        `${scenario}: audit found ${JSON.stringify(
+          verdict.checks.filter((c) => c.count > 0 && c.severity === "violation"),
+          null,
+          1,
+        ).slice(0, 4000)}`,
+      );
     appendReport(row);
     console.log(`chaos ${scenario}: ${JSON.stringify(row)}`);
     return row;
@@ -330,8 +360,12 @@ function appendReport(row: ScenarioRow): void {
 
 /** The report rows as a markdown table (what the tier prints at the end). */
 export function reportTable(rows: readonly ScenarioRow[]): string {
-  const head = "| scenario | offered | accepted | refused/unanswered | lost | duplicate effects | order violations | time to recover | audit |\n|---|---|---|---|---|---|---|---|---|";
-  const lines = rows.map((r) => `| ${r.scenario} | ${r.offered} | ${r.accepted} | ${r.refused}/${r.unanswered} | ${r.lost} | ${r.duplicateEffects} | ${r.orderViolations} | ${r.recoverMs < 0 ? "not recovered" : `${(r.recoverMs / 1000).toFixed(1)} s`} | ${r.auditOk ? "green" : `red ${JSON.stringify(r.violations)}`} |`);
+  const head =
+    "| scenario | offered | accepted | refused/unanswered | lost | duplicate effects | order violations | time to recover | audit |\n|---|---|---|---|---|---|---|---|---|";
+  const lines = rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.offered} | ${r.accepted} | ${r.refused}/${r.unanswered} | ${r.lost} | ${r.duplicateEffects} | ${r.orderViolations} | ${r.recoverMs < 0 ? "not recovered" : `${(r.recoverMs / 1000).toFixed(1)} s`} | ${r.auditOk ? "green" : `red ${JSON.stringify(r.violations)}`} |`,
+  );
   return [head, ...lines].join("\n");
 }
 
@@ -359,7 +393,10 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
     if (broker) cleanup.push(broker.stop);
     const kafkaBrokers = options.kafkaBrokers ?? broker!.brokers;
     const prisma = createPrisma(directUrl, { poolSize: 2, applicationName: "chaos-setup" });
-    await createProducts(prisma, SKUS.map((sku) => ({ sku, priceMinor: 1_250, stock: STOCK_PER_SKU })));
+    await createProducts(
+      prisma,
+      SKUS.map((sku) => ({ sku, priceMinor: 1_250, stock: STOCK_PER_SKU })),
+    );
     await prisma.$disconnect();
     const consumers = chaosProfile().consumerInstances;
     const pipeline = await Pipeline.start({

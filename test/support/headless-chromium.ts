@@ -7,7 +7,16 @@ import { chromium, type BrowserContext } from "playwright-core";
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 /** No network chatter of its own (updates, sync, QUIC), no GPU, no sandbox (we run as root in CI). */
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export interface HeadlessBrowser {
   context: BrowserContext;
@@ -16,9 +25,16 @@ export interface HeadlessBrowser {
 
 /** A headless Chromium with a fresh profile directory, removed on close. */
 export async function launchHeadlessChromium(): Promise<HeadlessBrowser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: run npm test (its preparation installs Debian's chromium) or apt-get install -y chromium`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`${CHROMIUM_PATH} is missing: run npm test (its preparation installs Debian's chromium) or apt-get install -y chromium`);
   const profile = mkdtempSync(path.join(tmpdir(), "orderflow-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ARGS, timeout: 60_000, viewport: { width: 1280, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ARGS,
+    timeout: 60_000,
+    viewport: { width: 1280, height: 900 },
+  });
   return {
     context,
     close: async () => {

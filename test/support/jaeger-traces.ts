@@ -14,7 +14,14 @@ export interface TraceSpan {
 interface JaegerTraceResponse {
   data?: Array<{
     traceID: string;
-    spans: Array<{ traceID: string; spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags?: Array<{ key: string; value: unknown }> }>;
+    spans: Array<{
+      traceID: string;
+      spanID: string;
+      operationName: string;
+      processID: string;
+      references?: Array<{ refType: string; spanID: string }>;
+      tags?: Array<{ key: string; value: unknown }>;
+    }>;
     processes: Record<string, { serviceName: string }>;
   }>;
 }

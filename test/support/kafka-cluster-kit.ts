@@ -46,14 +46,29 @@ const CLIENT_ID = Buffer.from("orderflow-chaos");
  */
 function describeQuorumRequest(correlationId: number): Buffer {
   const body = Buffer.concat([
-    int(2, 55), int(2, 0), int(4, correlationId), int(2, CLIENT_ID.length), CLIENT_ID, uvarint(0),
-    uvarint(2), uvarint(METADATA_TOPIC.length + 1), METADATA_TOPIC, uvarint(2), int(4, 0), uvarint(0), uvarint(0), uvarint(0),
+    int(2, 55),
+    int(2, 0),
+    int(4, correlationId),
+    int(2, CLIENT_ID.length),
+    CLIENT_ID,
+    uvarint(0),
+    uvarint(2),
+    uvarint(METADATA_TOPIC.length + 1),
+    METADATA_TOPIC,
+    uvarint(2),
+    int(4, 0),
+    uvarint(0),
+    uvarint(0),
+    uvarint(0),
   ]);
   return Buffer.concat([int(4, body.length), body]);
 }
 
 class Reader {
-  constructor(private readonly buffer: Buffer, private offset = 0) {}
+  constructor(
+    private readonly buffer: Buffer,
+    private offset = 0,
+  ) {}
   int16(): number {
     this.offset += 2;
     return this.buffer.readInt16BE(this.offset - 2);
@@ -134,7 +149,14 @@ export class TestCluster {
     readonly ctx: StackContext,
     readonly component: KafkaClusterComponent,
   ) {
-    this.kafka = createKafka({ brokers: parseBrokers(this.brokers), clientId: "chaos-cluster", logLevel: "nothing", connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000, retries: 2 });
+    this.kafka = createKafka({
+      brokers: parseBrokers(this.brokers),
+      clientId: "chaos-cluster",
+      logLevel: "nothing",
+      connectionTimeoutMs: 1_000,
+      requestTimeoutMs: 5_000,
+      retries: 2,
+    });
   }
 
   /** Installs (when missing) and starts the cluster exactly as `npm run stack -- up --profile kafka-cluster` does. */
@@ -212,7 +234,14 @@ export class TestCluster {
 }
 
 /** Polls the partitions until `ready` holds for all of them; returns the milliseconds it took from `since`. */
-export async function waitForPartitions(cluster: TestCluster, topics: string[], ready: (p: PartitionState) => boolean, what: string, since: number, timeoutMs: number): Promise<number> {
+export async function waitForPartitions(
+  cluster: TestCluster,
+  topics: string[],
+  ready: (p: PartitionState) => boolean,
+  what: string,
+  since: number,
+  timeoutMs: number,
+): Promise<number> {
   let last: PartitionState[] = [];
   await pollUntil(
     async () => {
@@ -289,7 +318,10 @@ export class OpenLoopLoad {
 
   /** Ids of the first `count` orders sent at or after `since` that were accepted. */
   acceptedSince(since: number, count: number): string[] {
-    return this.acceptedOrders.filter((o) => o.sentAt >= since).slice(0, count).map((o) => o.id);
+    return this.acceptedOrders
+      .filter((o) => o.sentAt >= since)
+      .slice(0, count)
+      .map((o) => o.id);
   }
 
   /** Stops the schedule and waits (each request has its own timeout) for the requests still out. */

@@ -40,11 +40,26 @@ export async function readTopicWithConsoleConsumer(bootstrap: string, topic: str
   const dir = mkdtempSync(path.join(tmpdir(), "console-consumer-"));
   const logFile = path.join(dir, "out.txt");
   try {
-    const properties = ["print.partition=true", "print.offset=true", "print.headers=true", "print.key=true", "print.value=false"].flatMap((p) => ["--property", p]);
+    const properties = ["print.partition=true", "print.offset=true", "print.headers=true", "print.key=true", "print.value=false"].flatMap((p) => [
+      "--property",
+      p,
+    ]);
     await runCommand(
       "kafka-console-consumer",
       "java",
-      ["-cp", `${libs}/*`, "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", bootstrap, "--topic", topic, "--from-beginning", "--timeout-ms", String(idleMs), ...properties],
+      [
+        "-cp",
+        `${libs}/*`,
+        "org.apache.kafka.tools.consumer.ConsoleConsumer",
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--timeout-ms",
+        String(idleMs),
+        ...properties,
+      ],
       { logFile, timeoutMs: 90_000 },
     ).catch(() => undefined); // a non-zero exit after the timeout is how the tool ends; the output says what it read
     return parseConsoleConsumerOutput(readFileSync(logFile, "utf8"));

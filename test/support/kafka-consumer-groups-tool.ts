@@ -42,7 +42,10 @@ export function parseDescribeOutput(text: string, groups: readonly string[]): To
 
 /** The tool failed for another reason than "this group does not exist". */
 export class KafkaToolError extends Error {
-  constructor(readonly group: string, readonly output: string) {
+  constructor(
+    readonly group: string,
+    readonly output: string,
+  ) {
     super(`kafka-consumer-groups --describe --group ${group} failed:\n${output.slice(0, 2000)}`);
     this.name = "KafkaToolError";
   }
@@ -60,7 +63,12 @@ export async function describeWithKafkaTool(bootstrap: string, groups: readonly 
     const rows: ToolPartitionRow[] = [];
     for (const group of groups) {
       const logFile = path.join(dir, `${group}.txt`);
-      await runCommand("kafka-tools", "java", ["-cp", `${libs}/*`, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server", bootstrap, "--describe", "--group", group], { logFile, timeoutMs });
+      await runCommand(
+        "kafka-tools",
+        "java",
+        ["-cp", `${libs}/*`, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server", bootstrap, "--describe", "--group", group],
+        { logFile, timeoutMs },
+      );
       const output = readFileSync(logFile, "utf8");
       if (/GroupIdNotFoundException|does not exist/.test(output)) continue;
       if (output.includes("Error:")) throw new KafkaToolError(group, output);

@@ -18,7 +18,12 @@ export function monitorKafka(config: AppConfig): Kafka {
 }
 
 export async function provisionTestTopics(kafka: Kafka, config: AppConfig, partitions: number): Promise<void> {
-  await withAdmin(kafka, (admin) => ensureTopics(admin, allTopicNames(config).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }))));
+  await withAdmin(kafka, (admin) =>
+    ensureTopics(
+      admin,
+      allTopicNames(config).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    ),
+  );
 }
 
 export async function removeTestTopics(kafka: Kafka, config: AppConfig, groupIds: string[]): Promise<void> {
@@ -57,7 +62,13 @@ export async function fetchLagReport(app: FastifyInstance, token?: string): Prom
 }
 
 /** Polls the report until `accept` holds; fails with the last report after the bound. */
-export async function waitForReport(app: FastifyInstance, accept: (report: LagReport) => boolean, timeoutMs: number, what: string, token?: string): Promise<LagReport> {
+export async function waitForReport(
+  app: FastifyInstance,
+  accept: (report: LagReport) => boolean,
+  timeoutMs: number,
+  what: string,
+  token?: string,
+): Promise<LagReport> {
   const deadline = Date.now() + timeoutMs;
   let last: LagReport | undefined;
   while (Date.now() < deadline) {

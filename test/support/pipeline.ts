@@ -54,7 +54,10 @@ async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: numb
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}${lastError ? ` (last error: ${String(lastError)})` : ""}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
@@ -129,13 +132,21 @@ export class Pipeline {
     });
     this.processes.set(service, [...(this.processes.get(service) ?? []), ...fresh]);
     await Promise.all(fresh.map((p) => this.waitReady(service, p)));
-    if (service in CONSUMER_GROUPS && options.waitForGroup !== false) await this.waitForGroup(service as ConsumerService, this.instances(service).length, this.readyTimeoutMs);
+    if (service in CONSUMER_GROUPS && options.waitForGroup !== false)
+      await this.waitForGroup(service as ConsumerService, this.instances(service).length, this.readyTimeoutMs);
     return fresh;
   }
 
   private async waitReady(service: PipelineService, process: ServiceProcess): Promise<void> {
     if (service === "order-api") {
-      await pollUntil(async () => (process.running ? ((await fetch(`${this.baseUrl}/livez`, { signal: AbortSignal.timeout(1000) })).ok || undefined) : Promise.reject(new Error(`${process.label} exited; see ${process.logPath}`))), this.readyTimeoutMs, `${process.label} to answer /livez`);
+      await pollUntil(
+        async () =>
+          process.running
+            ? (await fetch(`${this.baseUrl}/livez`, { signal: AbortSignal.timeout(1000) })).ok || undefined
+            : Promise.reject(new Error(`${process.label} exited; see ${process.logPath}`)),
+        this.readyTimeoutMs,
+        `${process.label} to answer /livez`,
+      );
       return;
     }
     const message = service === "outbox-relay" ? "outbox relay started" : `${service} running`;

@@ -14,7 +14,11 @@ export interface PrometheusFamily {
 
 /** A line that is not valid exposition format, with its number. */
 export class PrometheusParseError extends Error {
-  constructor(readonly lineNumber: number, readonly line: string, reason: string) {
+  constructor(
+    readonly lineNumber: number,
+    readonly line: string,
+    reason: string,
+  ) {
     super(`line ${lineNumber}: ${reason}: ${line.slice(0, 200)}`);
     this.name = "PrometheusParseError";
   }

@@ -87,8 +87,17 @@ export async function startCollector(kafka: Kafka, topics: string[]) {
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
-      records.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? "", value: message.value ?? Buffer.alloc(0), headers, eventId: headers["event-id"] ?? "" });
+      for (const [name, value] of Object.entries(message.headers ?? {}))
+        if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
+      records.push({
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? "",
+        value: message.value ?? Buffer.alloc(0),
+        headers,
+        eventId: headers["event-id"] ?? "",
+      });
     },
   });
   return {
@@ -97,7 +106,10 @@ export async function startCollector(kafka: Kafka, topics: string[]) {
     async waitFor(predicate: (records: ConsumedRecord[]) => boolean, timeoutMs: number, what: string): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(records)) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${records.length} records; consumer crashes: ${crashes.join("; ") || "none"})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (have ${records.length} records; consumer crashes: ${crashes.join("; ") || "none"})`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
@@ -116,7 +128,8 @@ export async function startCollectorWhenReady(kafka: Kafka, topics: string[], at
     while (Date.now() < deadline && collector.records.length === 0 && collector.crashes.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     if (collector.records.length > 0 && collector.crashes.length === 0) return collector;
     await collector.stop();
-    if (attempt >= attempts) throw new Error(`no consumer could read ${topics.join(", ")} after ${attempts} attempts: ${collector.crashes.join("; ") || "no records"}`);
+    if (attempt >= attempts)
+      throw new Error(`no consumer could read ${topics.join(", ")} after ${attempts} attempts: ${collector.crashes.join("; ") || "no records"}`);
   }
 }
 

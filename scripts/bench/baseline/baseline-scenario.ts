@@ -71,10 +71,27 @@ export async function runBaseline(generator: LoadGenerator, options: BaselineOpt
   const steps: BaselineStep[] = [];
   const notRun: BaselineResult["notRun"] = [];
   try {
-    for (const [port, child] of [[apiPort, api], [downstreamPort, downstream]] as const) {
-      await waitUntil("baseline-sync", "listening", async () => (await fetchWithTimeout(`http://127.0.0.1:${port}/healthz`, 1_000)).ok, { timeoutMs: 30_000, intervalMs: 200, ...(child.pid ? { pid: child.pid } : {}) });
+    for (const [port, child] of [
+      [apiPort, api],
+      [downstreamPort, downstream],
+    ] as const) {
+      await waitUntil("baseline-sync", "listening", async () => (await fetchWithTimeout(`http://127.0.0.1:${port}/healthz`, 1_000)).ok, {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        ...(child.pid ? { pid: child.pid } : {}),
+      });
     }
-    const job = (rate: number, seconds: number) => ({ url: `http://127.0.0.1:${apiPort}`, path: "/orders", method: "POST" as const, bodies: [BODY], headers: { "content-type": "application/json" }, rate, seconds, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
+    const job = (rate: number, seconds: number) => ({
+      url: `http://127.0.0.1:${apiPort}`,
+      path: "/orders",
+      method: "POST" as const,
+      bodies: [BODY],
+      headers: { "content-type": "application/json" },
+      rate,
+      seconds,
+      timeoutMs: options.timeoutMs,
+      maxSockets: options.maxSockets,
+    });
     await generator.run(job(20, 3)); // warm-up (connections, JIT), not reported, as the pipeline has one
     for (const [index, rate] of options.rates.entries()) {
       if (Date.now() + (options.stepSeconds + 3) * 1000 > options.deadlineMs) {
@@ -87,8 +104,17 @@ export async function runBaseline(generator: LoadGenerator, options: BaselineOpt
       const cpuSeconds = cpuBetween(before, cpuSnapshot(processes));
       const serverCpu = (cpuSeconds["baseline-api"] ?? 0) + (cpuSeconds["baseline-downstream"] ?? 0);
       const verdict = baselineVerdict({ non2xx: accept.non2xx, errors: accept.errors, p99Ms: accept.latencyMs.p99, chainMs: CHAIN_TOTAL_MS, slack: P99_SLACK });
-      steps.push({ rate, seconds: options.stepSeconds, accept, cpuSeconds, cpuSecondsPer1000Requests: accept.ok2xx > 0 ? Math.round((serverCpu / accept.ok2xx) * 1000 * 1000) / 1000 : null, verdict });
-      options.log(`baseline-sync ${rate}/s: p50 ${accept.latencyMs.p50} ms p99 ${accept.latencyMs.p99} ms, non-2xx ${accept.non2xx}, errors ${accept.errors}; ${verdict.sustained ? "sustained" : `broken: ${verdict.reasons.join("; ")}`}`);
+      steps.push({
+        rate,
+        seconds: options.stepSeconds,
+        accept,
+        cpuSeconds,
+        cpuSecondsPer1000Requests: accept.ok2xx > 0 ? Math.round((serverCpu / accept.ok2xx) * 1000 * 1000) / 1000 : null,
+        verdict,
+      });
+      options.log(
+        `baseline-sync ${rate}/s: p50 ${accept.latencyMs.p50} ms p99 ${accept.latencyMs.p99} ms, non-2xx ${accept.non2xx}, errors ${accept.errors}; ${verdict.sustained ? "sustained" : `broken: ${verdict.reasons.join("; ")}`}`,
+      );
       if (!verdict.sustained) {
         for (const skipped of options.rates.slice(index + 1)) notRun.push({ rate: skipped, why: `a lower step broke (${rate}/s)` });
         break;
@@ -97,5 +123,12 @@ export async function runBaseline(generator: LoadGenerator, options: BaselineOpt
   } finally {
     await Promise.all([stopServer(api), stopServer(downstream)]);
   }
-  return { chainMs: { ...CHAIN_MS, total: CHAIN_TOTAL_MS }, concurrency: options.concurrency, p99LimitMs: CHAIN_TOTAL_MS * P99_SLACK, steps, notRun, sustainedCapacity: sustainedCapacity(steps) };
+  return {
+    chainMs: { ...CHAIN_MS, total: CHAIN_TOTAL_MS },
+    concurrency: options.concurrency,
+    p99LimitMs: CHAIN_TOTAL_MS * P99_SLACK,
+    steps,
+    notRun,
+    sustainedCapacity: sustainedCapacity(steps),
+  };
 }

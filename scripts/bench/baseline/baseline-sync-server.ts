@@ -41,7 +41,15 @@ function downstream(latencies: Record<string, number>): http.Server {
 function call(agent: http.Agent, downstreamPort: number, name: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { agent, host: "127.0.0.1", port: downstreamPort, path: `/${name}`, method: "POST", timeout: CALL_TIMEOUT_MS, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      {
+        agent,
+        host: "127.0.0.1",
+        port: downstreamPort,
+        path: `/${name}`,
+        method: "POST",
+        timeout: CALL_TIMEOUT_MS,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (response) => {
         response.resume();
         response.on("end", () => ((response.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`${name} answered ${response.statusCode}`))));

@@ -23,7 +23,12 @@ export interface QueueReader {
 export function lagReportReader(kafka: Kafka, prisma: PrismaClient, topicPrefix: string): QueueReader {
   return {
     async read() {
-      const report: LagReport = await buildLagReport({ kafka, prisma, config: { TOPIC_PREFIX: topicPrefix, MONITOR_STUCK_AFTER_SECONDS: 3600 }, stuckLimit: 1 });
+      const report: LagReport = await buildLagReport({
+        kafka,
+        prisma,
+        config: { TOPIC_PREFIX: topicPrefix, MONITOR_STUCK_AFTER_SECONDS: 3600 },
+        stuckLimit: 1,
+      });
       return {
         atMs: Date.now(),
         totalLag: report.totalLag,

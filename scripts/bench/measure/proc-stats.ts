@@ -13,7 +13,10 @@ export interface StatFields {
 
 /** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: split after the last ")". */
 export function parseStat(text: string): StatFields {
-  const fields = text.slice(text.lastIndexOf(")") + 2).trim().split(/\s+/);
+  const fields = text
+    .slice(text.lastIndexOf(")") + 2)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state) of proc(5): field N is at index N - 3.
   const at = (field: number) => Number(fields[field - 3]);
   return { ppid: at(4), utime: at(14), stime: at(15), cutime: at(16), cstime: at(17) };

@@ -42,7 +42,12 @@ function readMemoryMb(process: WatchedProcess, pid: number): number | undefined 
 export type CpuSnapshot = Map<string, number | undefined>;
 
 export function cpuSnapshot(processes: readonly WatchedProcess[]): CpuSnapshot {
-  return new Map(processes.map((p) => { const pid = p.pid(); return [p.name, pid === undefined ? undefined : readCpuSeconds(p, pid)]; }));
+  return new Map(
+    processes.map((p) => {
+      const pid = p.pid();
+      return [p.name, pid === undefined ? undefined : readCpuSeconds(p, pid)];
+    }),
+  );
 }
 
 /** CPU seconds each process used between two snapshots (null when it was not running at one of them). */

@@ -28,7 +28,12 @@ export interface FlashSaleResult {
 }
 
 /** Everyone wants the same SKU with little stock: the rejection path (reserve refused, order CANCELLED, payment voided). */
-export async function runFlashSale(generator: LoadGenerator, pool: pg.Pool, job: (rate: number, seconds: number) => LoadJob, options: FlashSaleOptions): Promise<FlashSaleResult> {
+export async function runFlashSale(
+  generator: LoadGenerator,
+  pool: pg.Pool,
+  job: (rate: number, seconds: number) => LoadJob,
+  options: FlashSaleOptions,
+): Promise<FlashSaleResult> {
   await pool.query("UPDATE stock SET available = $2, reserved = 0 WHERE sku = $1", [options.sku, options.stock]);
   const startMs = Date.now();
   const accept = await generator.run(job(options.rate, options.seconds));

@@ -85,7 +85,11 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
 }
 
 export function compare(steps: readonly StepResult[], capacity: number | null, baseline: BaselineResult): Comparison {
-  const atRate = steps.map((s) => s.rate).filter((rate) => baseline.steps.some((b) => b.rate === rate)).sort((a, b) => a - b)[0] ?? null;
+  const atRate =
+    steps
+      .map((s) => s.rate)
+      .filter((rate) => baseline.steps.some((b) => b.rate === rate))
+      .sort((a, b) => a - b)[0] ?? null;
   const pipeline = steps.find((s) => s.rate === atRate);
   const sync = baseline.steps.find((s) => s.rate === atRate);
   const pipelineAcceptP50Ms = pipeline?.accept.latencyMs.p50 ?? null;
@@ -140,7 +144,9 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
   const servicesLog = path.join(runDir, "services.log");
   const generator = await LoadGenerator.start();
   const apiPort = await freePort();
-  log(`services: starting every service as npm start does (log: ${path.relative(ctx.paths.repo, servicesLog)})${profileDir ? `, profiling into ${path.relative(ctx.paths.repo, profileDir)}` : ""}`);
+  log(
+    `services: starting every service as npm start does (log: ${path.relative(ctx.paths.repo, servicesLog)})${profileDir ? `, profiling into ${path.relative(ctx.paths.repo, profileDir)}` : ""}`,
+  );
   const services = BenchServices.start({
     repo: ctx.paths.repo,
     databaseUrl,
@@ -214,7 +220,12 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
     const flashReserveMs = options.flashSale ? (options.flashSeconds + 40) * 1000 : 0;
     const statementStats = await resetStatementStats(config.DATABASE_URL);
     const staircase = runsStaircase
-      ? await runStaircase(stepContext, { rates: options.rates, stepSeconds: options.stepSeconds, drainSeconds: options.drainSeconds, deadlineMs: deadlineMs - baselineReserveMs - flashReserveMs })
+      ? await runStaircase(stepContext, {
+          rates: options.rates,
+          stepSeconds: options.stepSeconds,
+          drainSeconds: options.drainSeconds,
+          deadlineMs: deadlineMs - baselineReserveMs - flashReserveMs,
+        })
       : { steps: [], notRun: [] };
     const capacity = sustainedCapacity(staircase.steps);
     const statements = statementStats ? await topStatements(config.DATABASE_URL, options.database) : null;
@@ -230,7 +241,9 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
         seconds: options.flashSeconds,
         settleSeconds: 30,
       });
-      log(`flash sale: ${flashSale.completion.confirmed} confirmed, ${flashSale.completion.cancelled} cancelled, ${flashSale.completion.pending} pending; ${flashSale.confirmedUnits}/${flashSale.stock} units sold${flashSale.oversold ? " OVERSOLD" : ""}`);
+      log(
+        `flash sale: ${flashSale.completion.confirmed} confirmed, ${flashSale.completion.cancelled} cancelled, ${flashSale.completion.pending} pending; ${flashSale.confirmedUnits}/${flashSale.stock} units sold${flashSale.oversold ? " OVERSOLD" : ""}`,
+      );
     }
     log("services: stopping (SIGTERM, graceful)");
     await cleanup();
@@ -238,7 +251,15 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
     if (runsStaircase && options.baseline) {
       const baselineGenerator = await LoadGenerator.start();
       try {
-        baseline = await runBaseline(baselineGenerator, { rates: options.rates, stepSeconds: options.baselineStepSeconds, concurrency: options.baselineConcurrency, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets, deadlineMs, log });
+        baseline = await runBaseline(baselineGenerator, {
+          rates: options.rates,
+          stepSeconds: options.baselineStepSeconds,
+          concurrency: options.baselineConcurrency,
+          timeoutMs: options.timeoutMs,
+          maxSockets: options.maxSockets,
+          deadlineMs,
+          log,
+        });
       } finally {
         await baselineGenerator.close();
       }

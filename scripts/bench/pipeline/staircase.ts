@@ -100,13 +100,29 @@ export async function runStep(ctx: StepContext, rate: number, seconds: number, d
   const completion = await readCompletion(ctx.pool, startMs, endMs + 1);
   const samples = ctx.sampler.between(startMs, loadEndMs).filter((sample) => sample.errors.length === 0);
   const window = { loadStartMs: startMs, loadEndMs, rate };
-  const lag = flatness(samples.map((s) => ({ atMs: s.atMs, value: s.totalLag })), { ...window, drainedAtMs: drain.lagZeroAtMs }, ctx.flatness);
-  const backlog = flatness(samples.map((s) => ({ atMs: s.atMs, value: s.backlog })), { ...window, drainedAtMs: drain.backlogZeroAtMs }, ctx.flatness);
+  const lag = flatness(
+    samples.map((s) => ({ atMs: s.atMs, value: s.totalLag })),
+    { ...window, drainedAtMs: drain.lagZeroAtMs },
+    ctx.flatness,
+  );
+  const backlog = flatness(
+    samples.map((s) => ({ atMs: s.atMs, value: s.backlog })),
+    { ...window, drainedAtMs: drain.backlogZeroAtMs },
+    ctx.flatness,
+  );
   const pendingAfterDrain = Math.max(0, drain.pending);
   const orders = completion.placed;
   const tools = new Set(processes.filter((p) => p.tool === true).map((p) => p.name));
-  const total = sum(Object.entries(cpuSeconds).filter(([name]) => !tools.has(name)).map(([, seconds]) => seconds));
-  const toolTotal = sum(Object.entries(cpuSeconds).filter(([name]) => tools.has(name)).map(([, seconds]) => seconds));
+  const total = sum(
+    Object.entries(cpuSeconds)
+      .filter(([name]) => !tools.has(name))
+      .map(([, seconds]) => seconds),
+  );
+  const toolTotal = sum(
+    Object.entries(cpuSeconds)
+      .filter(([name]) => tools.has(name))
+      .map(([, seconds]) => seconds),
+  );
   const wall = (endMs - startMs) / 1000;
   const verdict = stepVerdict({ non2xx: accept.non2xx, errors: accept.errors, lag, backlog, pendingAfterDrain });
   return {

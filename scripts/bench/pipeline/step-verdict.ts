@@ -58,7 +58,8 @@ export function flatness(
   let reason: string | null = null;
   if (secondHalf.length === 0) reason = "no sample in the second half of the step";
   else if (maxSecondHalf! > bound) reason = `reached ${maxSecondHalf} (bound ${bound})`;
-  else if (drainedAfterSeconds === null || drainedAfterSeconds > options.drainLimitSeconds) reason = `not back to 0 within ${options.drainLimitSeconds} s of the load stopping`;
+  else if (drainedAfterSeconds === null || drainedAfterSeconds > options.drainLimitSeconds)
+    reason = `not back to 0 within ${options.drainLimitSeconds} s of the load stopping`;
   return {
     flat: reason === null,
     bound,

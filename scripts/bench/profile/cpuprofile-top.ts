@@ -41,7 +41,13 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
     samples.forEach((id, i) => times.set(id, (times.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
     return times;
   }
-  const interval = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0));
+  const interval =
+    (profile.endTime - profile.startTime) /
+    1000 /
+    Math.max(
+      1,
+      profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0),
+    );
   for (const node of profile.nodes) times.set(node.id, (node.hitCount ?? 0) * interval);
   return times;
 }
@@ -92,7 +98,9 @@ export function printProfileTop(targets: string[], count: number): void {
   if (files.length === 0) throw new Error(`no .cpuprofile under ${targets.join(", ") || "(nothing given)"}; run npm run bench -- pipeline --profile first`);
   for (const file of files) {
     const summary = summarizeProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, count);
-    process.stdout.write(`\n${file}: ${(summary.busyMs / 1000).toFixed(1)} s busy of ${(summary.totalMs / 1000).toFixed(1)} s sampled\n  by package (self time, share of busy):\n`);
+    process.stdout.write(
+      `\n${file}: ${(summary.busyMs / 1000).toFixed(1)} s busy of ${(summary.totalMs / 1000).toFixed(1)} s sampled\n  by package (self time, share of busy):\n`,
+    );
     for (const p of summary.packages) process.stdout.write(`    ${String(p.ms).padStart(8)} ms ${p.share.toFixed(1).padStart(5)} %  ${p.name}\n`);
     process.stdout.write("  by function:\n");
     for (const f of summary.functions) process.stdout.write(`    ${String(f.ms).padStart(8)} ms ${f.share.toFixed(1).padStart(5)} %  ${f.name}\n`);

@@ -33,7 +33,14 @@ const LOAD_HEAD = ["sent/s", "p50 ms", "p99", "p99.9", "non-2xx+err"];
 
 function loadCells(step: { rate: number; accept: LoadResult }): string[] {
   const { accept } = step;
-  return [show(step.rate), show(accept.achievedRate), show(accept.latencyMs.p50), show(accept.latencyMs.p99), show(accept.latencyMs.p999), show(accept.non2xx + accept.errors)];
+  return [
+    show(step.rate),
+    show(accept.achievedRate),
+    show(accept.latencyMs.p50),
+    show(accept.latencyMs.p99),
+    show(accept.latencyMs.p999),
+    show(accept.non2xx + accept.errors),
+  ];
 }
 
 function verdictCell(verdict: StepVerdict): string {
@@ -42,7 +49,20 @@ function verdictCell(verdict: StepVerdict): string {
 
 export function stepsTable(report: PipelineReport): Table {
   return {
-    head: ["orders/s", ...LOAD_HEAD.map((h) => (h === "p50 ms" ? "accept p50 ms" : h)), "placed->CONFIRMED p50 ms", "p99", "confirmed/s", "lag max/bound", "backlog max/bound", "drained s", "CPU s/1k orders", "tools CPU s/1k", "cores", "verdict"],
+    head: [
+      "orders/s",
+      ...LOAD_HEAD.map((h) => (h === "p50 ms" ? "accept p50 ms" : h)),
+      "placed->CONFIRMED p50 ms",
+      "p99",
+      "confirmed/s",
+      "lag max/bound",
+      "backlog max/bound",
+      "drained s",
+      "CPU s/1k orders",
+      "tools CPU s/1k",
+      "cores",
+      "verdict",
+    ],
     rows: report.steps.map((s) => [
       ...loadCells(s),
       show(s.completion.placedToConfirmedMs.p50),
@@ -89,7 +109,10 @@ export function comparisonLines(report: PipelineReport): string[] {
 }
 
 export function generatorLines(report: PipelineReport): string[] {
-  return report.steps.map((s) => `  ${s.rate}/s: load generator ${show(s.accept.cpuSeconds, 2)} CPU s over ${show(s.accept.wallSeconds)} s (fired up to ${show(s.accept.fireLatenessMs.max)} ms late)`);
+  return report.steps.map(
+    (s) =>
+      `  ${s.rate}/s: load generator ${show(s.accept.cpuSeconds, 2)} CPU s over ${show(s.accept.wallSeconds)} s (fired up to ${show(s.accept.fireLatenessMs.max)} ms late)`,
+  );
 }
 
 export function flashSaleLines(report: PipelineReport): string[] {

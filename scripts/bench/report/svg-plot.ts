@@ -38,7 +38,10 @@ function panelSvg(panel: Panel, offsetX: number): string {
   const ys = panel.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y): y is number => y !== null && Number.isFinite(y) && (!panel.log || y > 0));
   const plotW = WIDTH - M.left - M.right;
   const plotH = HEIGHT - M.top - M.bottom;
-  const out: string[] = [`<g transform="translate(${offsetX},0)">`, `<text x="${WIDTH / 2}" y="16" text-anchor="middle" font-weight="bold">${escape(panel.title)}</text>`];
+  const out: string[] = [
+    `<g transform="translate(${offsetX},0)">`,
+    `<text x="${WIDTH / 2}" y="16" text-anchor="middle" font-weight="bold">${escape(panel.title)}</text>`,
+  ];
   if (xs.length === 0 || ys.length === 0) {
     out.push(`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle">no data</text></g>`);
     return out.join("\n");
@@ -49,7 +52,8 @@ function panelSvg(panel: Panel, offsetX: number): string {
   else [yMin, yMax] = [0, yMax === 0 ? 1 : yMax * 1.1];
   if (yMin === yMax) yMax = yMin * 10;
   const x = (v: number) => M.left + (xMax === xMin ? plotW / 2 : ((v - xMin) / (xMax - xMin)) * plotW);
-  const y = (v: number) => M.top + plotH - (panel.log ? (Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : (v - yMin) / (yMax - yMin)) * plotH;
+  const y = (v: number) =>
+    M.top + plotH - (panel.log ? (Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : (v - yMin) / (yMax - yMin)) * plotH;
   out.push(`<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   for (const t of niceTicks(yMin, yMax, panel.log).filter((t) => t >= yMin && t <= yMax)) {
     out.push(`<line x1="${M.left}" x2="${M.left + plotW}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/>`);
@@ -61,12 +65,16 @@ function panelSvg(panel: Panel, offsetX: number): string {
   panel.series.forEach((s, i) => {
     const pts = s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]) && (!panel.log || p[1] > 0));
     if (pts.length > 0) {
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ""} points="${pts.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(" ")}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ""} points="${pts.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(" ")}"/>`,
+      );
       for (const [px, py] of pts) out.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
     const lx = M.left + (i % 2) * (plotW / 2);
     const ly = M.top + plotH + 46 + Math.floor(i / 2) * 13;
-    out.push(`<line x1="${lx}" x2="${lx + 16}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ""}/><text x="${lx + 20}" y="${ly}" font-size="10">${escape(s.name)}</text>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 16}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ""}/><text x="${lx + 20}" y="${ly}" font-size="10">${escape(s.name)}</text>`,
+    );
   });
   out.push("</g>");
   return out.join("\n");

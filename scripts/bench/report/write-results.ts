@@ -58,11 +58,26 @@ export function pipelineMarkdown(report: PipelineReport): string {
     "",
   ];
   if (report.baseline) {
-    lines.push("## baseline-sync", "", `One handler calling inventory ${report.baseline.chainMs.inventory} ms, payment ${report.baseline.chainMs.payment} ms, notification ${report.baseline.chainMs.notification} ms in sequence (concurrency ${report.baseline.concurrency || "unbounded"}); sustained while p99 <= ${report.baseline.p99LimitMs} ms and every answer is 2xx. Sustained capacity: ${report.baseline.sustainedCapacity ?? "none"}.`, "", markdownTable(baselineTable(report.baseline)), "", ...comparisonLines(report).map((line) => `- ${line}`), "");
+    lines.push(
+      "## baseline-sync",
+      "",
+      `One handler calling inventory ${report.baseline.chainMs.inventory} ms, payment ${report.baseline.chainMs.payment} ms, notification ${report.baseline.chainMs.notification} ms in sequence (concurrency ${report.baseline.concurrency || "unbounded"}); sustained while p99 <= ${report.baseline.p99LimitMs} ms and every answer is 2xx. Sustained capacity: ${report.baseline.sustainedCapacity ?? "none"}.`,
+      "",
+      markdownTable(baselineTable(report.baseline)),
+      "",
+      ...comparisonLines(report).map((line) => `- ${line}`),
+      "",
+    );
   }
   if (report.statements) {
     lines.push("## PostgreSQL statements by total execution time (pg_stat_statements, over the staircase)", "");
-    lines.push(markdownTable({ head: ["calls", "total ms", "mean ms", "rows", "query"], rows: report.statements.map((s) => [String(s.calls), String(s.totalMs), String(s.meanMs), String(s.rows), `\`${s.query.replace(/\|/g, "\\|")}\``]) }), "");
+    lines.push(
+      markdownTable({
+        head: ["calls", "total ms", "mean ms", "rows", "query"],
+        rows: report.statements.map((s) => [String(s.calls), String(s.totalMs), String(s.meanMs), String(s.rows), `\`${s.query.replace(/\|/g, "\\|")}\``]),
+      }),
+      "",
+    );
   }
   if (report.flashSale) lines.push("## Flash sale", "", ...flashSaleLines(report).map((line) => `- ${line.trim()}`), "");
   lines.push(`![latency and lag vs rate](pipeline.svg)`, "");

@@ -13,7 +13,12 @@ const ctx = {
 } satisfies StackContext;
 
 function properties(text: string): Map<string, string> {
-  return new Map(text.split("\n").filter((line) => line.includes("=") && !line.startsWith("#")).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+  return new Map(
+    text
+      .split("\n")
+      .filter((line) => line.includes("=") && !line.startsWith("#"))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
 }
 
 describe("the kafka-cluster component", () => {
@@ -36,10 +41,16 @@ describe("the kafka-cluster component", () => {
     expect(props.get("node.id")).toBe("2");
     expect(props.get("controller.quorum.voters")).toBe("1@127.0.0.1:24110,2@127.0.0.1:24111,3@127.0.0.1:24112");
     expect(props.get("listeners")).toBe("PLAINTEXT://127.0.0.1:24101,CONTROLLER://127.0.0.1:24111");
-    for (const key of ["default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor", "share.coordinator.state.topic.replication.factor"]) {
+    for (const key of [
+      "default.replication.factor",
+      "offsets.topic.replication.factor",
+      "transaction.state.log.replication.factor",
+      "share.coordinator.state.topic.replication.factor",
+    ]) {
       expect([key, props.get(key)]).toEqual([key, "3"]);
     }
-    for (const key of ["min.insync.replicas", "transaction.state.log.min.isr", "share.coordinator.state.topic.min.isr"]) expect([key, props.get(key)]).toEqual([key, "2"]);
+    for (const key of ["min.insync.replicas", "transaction.state.log.min.isr", "share.coordinator.state.topic.min.isr"])
+      expect([key, props.get(key)]).toEqual([key, "2"]);
     expect(props.get("unclean.leader.election.enable")).toBe("false");
     expect(props.get("log.dirs")).toBe("/repo/.stack/kafka-cluster-x/node-2/data");
   });

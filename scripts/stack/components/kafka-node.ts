@@ -106,10 +106,25 @@ async function formatStorageOnce(ctx: StackContext, spec: KafkaNodeSpec): Promis
   if (!existsSync(spec.clusterIdFile)) writeFileSync(spec.clusterIdFile, `${newClusterId()}\n`);
   const clusterId = readFileSync(spec.clusterIdFile, "utf8").trim();
   await ctx.step(spec.name, `formatting storage (cluster ${clusterId})`, () =>
-    runCommand(spec.name, JAVA, [
-      "-Xmx256m", "-XX:TieredStopAtLevel=1", ...log4jArgs(ctx), "-cp", `${spec.libs}/*`,
-      "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", serverPropertiesFile(spec), "--ignore-formatted",
-    ], { logFile: spec.installLog, timeoutMs: 120_000 }),
+    runCommand(
+      spec.name,
+      JAVA,
+      [
+        "-Xmx256m",
+        "-XX:TieredStopAtLevel=1",
+        ...log4jArgs(ctx),
+        "-cp",
+        `${spec.libs}/*`,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        clusterId,
+        "-c",
+        serverPropertiesFile(spec),
+        "--ignore-formatted",
+      ],
+      { logFile: spec.installLog, timeoutMs: 120_000 },
+    ),
   );
 }
 
@@ -120,8 +135,12 @@ function log4jArgs(ctx: StackContext): string[] {
 /** A real protocol round trip to this node alone: Metadata via kafkajs describeCluster, fast to fail. */
 export async function nodeAnswers(spec: Pick<KafkaNodeSpec, "host" | "brokerPort" | "nodeId">): Promise<boolean> {
   const kafka = createKafka({
-    brokers: [bootstrapOf(spec)], clientId: "orderflow-stack", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000,
-    retries: 0, logLevel: "nothing",
+    brokers: [bootstrapOf(spec)],
+    clientId: "orderflow-stack",
+    connectionTimeoutMs: 1_000,
+    requestTimeoutMs: 3_000,
+    retries: 0,
+    logLevel: "nothing",
   });
   try {
     const cluster = await withAdmin(kafka, describeCluster);
@@ -141,19 +160,36 @@ export async function launchNode(ctx: StackContext, spec: KafkaNodeSpec): Promis
   mkdirSync(spec.data, { recursive: true });
   writeFileSync(serverPropertiesFile(spec), nodeProperties(spec));
   await formatStorageOnce(ctx, spec);
-  return startDaemon(ctx, spec.name, JAVA, [
-    `-Xmx${spec.heapMb}m`, `-Xms${Math.min(256, spec.heapMb)}m`,
-    ...spec.jvmOptions, "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
-    ...log4jArgs(ctx), `-Dkafka.logs.dir=${ctx.paths.logs}`,
-    "-cp", `${spec.libs}/*`, "kafka.Kafka", serverPropertiesFile(spec),
-  ], { logFile: spec.log, cwd: spec.root });
+  return startDaemon(
+    ctx,
+    spec.name,
+    JAVA,
+    [
+      `-Xmx${spec.heapMb}m`,
+      `-Xms${Math.min(256, spec.heapMb)}m`,
+      ...spec.jvmOptions,
+      "-XX:+ExitOnOutOfMemoryError",
+      "-Djava.awt.headless=true",
+      ...log4jArgs(ctx),
+      `-Dkafka.logs.dir=${ctx.paths.logs}`,
+      "-cp",
+      `${spec.libs}/*`,
+      "kafka.Kafka",
+      serverPropertiesFile(spec),
+    ],
+    { logFile: spec.log, cwd: spec.root },
+  );
 }
 
 /** Waits, bounded, until the node answers Kafka requests; fails at once when its process dies. */
 export async function waitForNode(ctx: StackContext, spec: KafkaNodeSpec, pid: number, timeoutMs = 120_000): Promise<void> {
   await ctx.step(spec.name, `waiting for the broker on ${bootstrapOf(spec)}`, () =>
     waitUntil(spec.name, "answering Kafka requests", () => nodeAnswers(spec), {
-      timeoutMs, intervalMs: 500, logFile: spec.log, pid, hint: spec.fixHint,
+      timeoutMs,
+      intervalMs: 500,
+      logFile: spec.log,
+      pid,
+      hint: spec.fixHint,
     }),
   );
 }

@@ -56,7 +56,9 @@ export function chooseClusterPlace(inputs: PlaceInputs): ClusterPlace {
 }
 
 export function osUser(name: string): OsUser {
-  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new StackError("postgres", `OS user ${name} is missing`, { hint: "apt-get install postgresql creates it" });
   const [, , uid, gid, , home] = line.split(":");
   return { name, uid: Number(uid), gid: Number(gid), home: home || "/var/lib/postgresql" };
@@ -85,7 +87,9 @@ export function placeCluster(stackRoot: string, runAs: OsUser | undefined): Clus
   const link = path.join(resolved, "postgres");
   const pinned = pinnedTarget(link);
   const place = chooseClusterPlace({
-    stackRoot: resolved, runAs, pinned,
+    stackRoot: resolved,
+    runAs,
+    pinned,
     clusterInStack: !pinned && existsSync(path.join(link, "data", "PG_VERSION")),
     runAsReachesStack: () => runAs !== undefined && canTraverse(runAs, path.dirname(resolved)),
   });

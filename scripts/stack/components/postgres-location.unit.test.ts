@@ -3,12 +3,22 @@ import { chooseClusterPlace, outsideRoot, type PlaceInputs } from "./postgres-lo
 
 const postgresUser = { name: "postgres", uid: 101, gid: 104, home: "/var/lib/postgresql" };
 const base: PlaceInputs = {
-  stackRoot: "/root/of/.stack", runAs: postgresUser, pinned: undefined, clusterInStack: false, runAsReachesStack: () => false,
+  stackRoot: "/root/of/.stack",
+  runAs: postgresUser,
+  pinned: undefined,
+  clusterInStack: false,
+  runAsReachesStack: () => false,
 };
 
 describe("chooseClusterPlace", () => {
   it("keeps the cluster in .stack/postgres for a normal user, without asking whether anyone else can reach it", () => {
-    const place = chooseClusterPlace({ ...base, runAs: undefined, runAsReachesStack: () => { throw new Error("not asked"); } });
+    const place = chooseClusterPlace({
+      ...base,
+      runAs: undefined,
+      runAsReachesStack: () => {
+        throw new Error("not asked");
+      },
+    });
     expect(place).toEqual({ root: "/root/of/.stack/postgres", outsideBecause: undefined });
   });
 

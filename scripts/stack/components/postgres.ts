@@ -79,17 +79,24 @@ async function initCluster(ctx: StackContext): Promise<void> {
   if (user) chownSync(pwfile, user.uid, user.gid);
   const what = where.outsideBecause ? `initdb (new cluster in ${d.root}, not .stack/: ${where.outsideBecause})` : `initdb (new cluster in ${d.root})`;
   await ctx.step(NAME, what, () =>
-    runCommand(NAME, path.join(binDir(), "initdb"), [
-      "-D", d.data, "-U", ctx.config.postgresUser, `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8",
-      "--auth-local=trust", "--auth-host=scram-sha-256",
-    ], { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAsUser()?.name }),
+    runCommand(
+      NAME,
+      path.join(binDir(), "initdb"),
+      ["-D", d.data, "-U", ctx.config.postgresUser, `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256"],
+      { logFile: path.join(ctx.paths.logs, "postgres-install.log"), timeoutMs: 120_000, asUser: runAsUser()?.name },
+    ),
   );
 }
 
 function connectionConfig(ctx: StackContext, database = "postgres"): pg.ClientConfig {
   return {
-    host: ctx.config.host, port: ctx.config.postgresPort, user: ctx.config.postgresUser,
-    password: ctx.config.postgresPassword, database, connectionTimeoutMillis: 2000, query_timeout: 5000,
+    host: ctx.config.host,
+    port: ctx.config.postgresPort,
+    user: ctx.config.postgresUser,
+    password: ctx.config.postgresPassword,
+    database,
+    connectionTimeoutMillis: 2000,
+    query_timeout: 5000,
   };
 }
 
@@ -118,7 +125,9 @@ async function createDatabases(ctx: StackContext): Promise<void> {
 
 function pgCtl(ctx: StackContext, args: string[], timeoutMs: number): Promise<void> {
   return runCommand(NAME, path.join(binDir(), "pg_ctl"), ["-D", dirs(ctx).data, ...args], {
-    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"), timeoutMs, asUser: runAsUser()?.name,
+    logFile: path.join(ctx.paths.logs, "postgres-ctl.log"),
+    timeoutMs,
+    asUser: runAsUser()?.name,
   });
 }
 
@@ -146,8 +155,11 @@ export const postgres: StackComponent = {
     // Everything connects over TCP; the socket only serves psql by hand, so a too-deep clone path goes without it.
     const socketDir = `${d.socket}/.s.PGSQL.${ctx.config.postgresPort}`.length <= MAX_SOCKET_PATH ? d.socket : "''";
     const options = [
-      `-c listen_addresses=${ctx.config.host}`, `-c port=${ctx.config.postgresPort}`,
-      `-c unix_socket_directories=${socketDir}`, "-c max_connections=300", "-c shared_buffers=256MB",
+      `-c listen_addresses=${ctx.config.host}`,
+      `-c port=${ctx.config.postgresPort}`,
+      `-c unix_socket_directories=${socketDir}`,
+      "-c max_connections=300",
+      "-c shared_buffers=256MB",
     ].join(" ");
     await pgCtl(ctx, ["-l", d.log, "-o", options, "-w", "-t", "60", "start"], 90_000);
     await waitUntil(NAME, "accepting connections", () => this.isHealthy(ctx), { timeoutMs: 30_000, logFile: d.log, hint: this.fixHint });

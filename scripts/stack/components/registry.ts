@@ -86,9 +86,12 @@ function javaArgs(ctx: StackContext): string[] {
     "apicurio.ccompat.legacy-id-mode.enabled": false,
   };
   return [
-    `-Xmx${HEAP_MB}m`, "-XX:+ExitOnOutOfMemoryError", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+    `-Xmx${HEAP_MB}m`,
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
     ...Object.entries(props).map(([key, value]) => `-D${key}=${value}`),
-    "-jar", path.join(files(ctx).app, "quarkus-run.jar"),
+    "-jar",
+    path.join(files(ctx).app, "quarkus-run.jar"),
   ];
 }
 
@@ -134,7 +137,11 @@ export const registry: StackComponent = {
       }
       await ctx.step(NAME, `waiting for ${ccompatUrl(ctx)}`, () =>
         waitUntil(NAME, "answering GET /subjects", () => answers(ctx), {
-          timeoutMs: 120_000, intervalMs: 500, logFile: files(ctx).log, pid, hint: FIX_HINT,
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          logFile: files(ctx).log,
+          pid,
+          hint: FIX_HINT,
         }),
       );
     }

@@ -8,7 +8,10 @@
   // live page stores it under the same name, so links from it work without the hash.
   (function keepToken() {
     const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-    if (fromHash) { sessionStorage.setItem("monitorToken", fromHash); history.replaceState(null, "", location.pathname + location.search); }
+    if (fromHash) {
+      sessionStorage.setItem("monitorToken", fromHash);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
   })();
 
   const consoleToken = () => sessionStorage.getItem("monitorToken");
@@ -38,12 +41,20 @@
     Object.assign(node, rest);
     if (dataset) Object.assign(node.dataset, dataset);
     if (style) Object.assign(node.style, style);
-    for (const child of children) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    for (const child of children)
+      if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     return node;
   }
 
   // One colour per service, the same on every page.
-  const SERVICE_COLOURS = { "order-api": "#3b6fd8", "outbox-relay": "#8a56c9", inventory: "#1f8a4c", payment: "#c77d00", "order-state": "#c23b6d", notification: "#10849a" };
+  const SERVICE_COLOURS = {
+    "order-api": "#3b6fd8",
+    "outbox-relay": "#8a56c9",
+    inventory: "#1f8a4c",
+    payment: "#c77d00",
+    "order-state": "#c23b6d",
+    notification: "#10849a",
+  };
   const colourOf = (service) => SERVICE_COLOURS[service] || "#56657a";
 
   function showError(error) {
@@ -59,7 +70,11 @@
   // thousandth): the number of digits comes from Intl, as the notification text does; "84.00 EUR", "500 JPY".
   const money = (minor, currency) => {
     let digits = 2;
-    try { digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2; } catch { /* unknown code: show hundredths */ }
+    try {
+      digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      /* unknown code: show hundredths */
+    }
     return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
   };
 

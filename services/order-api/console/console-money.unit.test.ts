@@ -9,7 +9,14 @@ async function loadConsoleCommon(): Promise<{ money: Money }> {
   const source = await readFile(new URL("./console-common.js", import.meta.url), "utf8");
   const window: { orderflowConsole?: { money: Money } } = {};
   const sessionStorage = { getItem: () => null, setItem: () => undefined };
-  runInNewContext(source, { window, location: { hash: "", pathname: "/", search: "" }, sessionStorage, history: { replaceState: () => undefined }, Intl, URLSearchParams });
+  runInNewContext(source, {
+    window,
+    location: { hash: "", pathname: "/", search: "" },
+    sessionStorage,
+    history: { replaceState: () => undefined },
+    Intl,
+    URLSearchParams,
+  });
   return window.orderflowConsole!;
 }
 

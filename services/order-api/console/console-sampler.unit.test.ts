@@ -19,14 +19,25 @@ function report(overrides: Partial<LagReport> = {}): LagReport {
     ] as unknown as LagReport["groups"],
     totalLag: 7,
     outbox: { unpublishedRows: 12, oldestAgeSeconds: 1.234, failedRows: 0 },
-    deadLetters: [{ topic: "dlq.inventory", depth: 2 }, { topic: "dlq.payment", depth: 1 }],
+    deadLetters: [
+      { topic: "dlq.inventory", depth: 2 },
+      { topic: "dlq.payment", depth: 1 },
+    ],
     stuckOrders: { thresholdSeconds: 60, count: 3, oldest: [] },
     errors: [],
     ...overrides,
   };
 }
 
-const flow = (overrides: Partial<OrderFlow> = {}): OrderFlow => ({ seconds: 2, placed: 10, confirmed: 6, cancelled: 1, confirmedP50Seconds: 0.25, confirmedP99Seconds: 0.9, ...overrides });
+const flow = (overrides: Partial<OrderFlow> = {}): OrderFlow => ({
+  seconds: 2,
+  placed: 10,
+  confirmed: 6,
+  cancelled: 1,
+  confirmedP50Seconds: 0.25,
+  confirmedP99Seconds: 0.9,
+  ...overrides,
+});
 
 describe("ring buffer", () => {
   it("keeps the newest `capacity` items oldest first, overwriting in place", () => {
@@ -88,7 +99,13 @@ describe("console sample", () => {
 
   it("leaves a gap (null), never a zero, for a source that did not answer", () => {
     const kafkaDown = buildSample({ t: 1, report: report({ errors: [{ source: "kafka", message: "down" }] }), flow: undefined, accept: undefined });
-    expect(kafkaDown).toMatchObject({ lag: { inventory: null, payment: null }, deadLetters: null, outboxBacklog: 12, placedPerSecond: null, acceptP99Ms: null });
+    expect(kafkaDown).toMatchObject({
+      lag: { inventory: null, payment: null },
+      deadLetters: null,
+      outboxBacklog: 12,
+      placedPerSecond: null,
+      acceptP99Ms: null,
+    });
     const nothing = buildSample({ t: 1, report: undefined, flow: undefined, accept: undefined });
     expect(nothing).toMatchObject({ outboxBacklog: null, stuckOrders: null, deadLetters: null });
   });
@@ -127,7 +144,10 @@ describe("console sampler", () => {
     now += 2_000;
     fake.setAccept([10, 20, 20]);
     const second = await sampler.sampleOnce();
-    expect(fake.windows).toEqual([[96_000, 100_000], [98_000, 102_000]]);
+    expect(fake.windows).toEqual([
+      [96_000, 100_000],
+      [98_000, 102_000],
+    ]);
     // The 10 requests since the first reading, all in (1, 10] ms.
     expect(second.acceptP99Ms).toBeCloseTo(9.91, 1);
     now += 2_000;
@@ -164,7 +184,12 @@ describe("console sampler", () => {
   it("records a sample with gaps when a source throws, and reports the source", async () => {
     const errors: string[] = [];
     const sampler = new ConsoleSampler(
-      { lagReport: async () => Promise.reject(new Error("kafka down")), orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null },
+      {
+        lagReport: async () => Promise.reject(new Error("kafka down")),
+        orderFlow: async () => flow(),
+        acceptBuckets: async () => ({ le: [INF], counts: [0] }),
+        lastAudit: async () => null,
+      },
       { intervalMs: 1_000, historyMs: 60_000, onError: (_error, source) => errors.push(source) },
     );
     const sample = await sampler.sampleOnce();
@@ -180,7 +205,10 @@ describe("console sampler", () => {
       calls += 1;
       return { groups: [], deadLetters: [], errors: [] } as unknown as LagReport; // no outbox: buildSample throws
     };
-    const sampler = new ConsoleSampler({ lagReport: malformed, orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null }, { intervalMs: 5, historyMs: 60_000, onError: (_e, source) => errors.push(source) });
+    const sampler = new ConsoleSampler(
+      { lagReport: malformed, orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null },
+      { intervalMs: 5, historyMs: 60_000, onError: (_e, source) => errors.push(source) },
+    );
     sampler.start();
     const deadline = Date.now() + 5_000;
     while (calls < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -201,7 +229,10 @@ describe("console sampler", () => {
       running -= 1;
       return report();
     };
-    const sampler = new ConsoleSampler({ lagReport: slow, orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null }, { intervalMs: 10, historyMs: 60_000 });
+    const sampler = new ConsoleSampler(
+      { lagReport: slow, orderFlow: async () => flow(), acceptBuckets: async () => ({ le: [INF], counts: [0] }), lastAudit: async () => null },
+      { intervalMs: 10, historyMs: 60_000 },
+    );
     sampler.start();
     const deadline = Date.now() + 5_000;
     while (calls < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -216,7 +247,14 @@ describe("console sampler", () => {
 
 describe("audit summary and SSE frames", () => {
   it("reads the recorded verdict defensively", () => {
-    const row = { id: 7n, startedAt: new Date(1_000), finishedAt: new Date(2_000), ok: false, violations: 2, verdict: { notices: 1, checks: [{ code: "ORDER_STUCK", severity: "violation", count: 2, ran: true, title: "stuck" }, { code: "X" }] } };
+    const row = {
+      id: 7n,
+      startedAt: new Date(1_000),
+      finishedAt: new Date(2_000),
+      ok: false,
+      violations: 2,
+      verdict: { notices: 1, checks: [{ code: "ORDER_STUCK", severity: "violation", count: 2, ran: true, title: "stuck" }, { code: "X" }] },
+    };
     expect(summariseVerdict(row)).toEqual({
       id: "7",
       startedAt: new Date(1_000).toISOString(),

@@ -6,7 +6,8 @@ const REFRESH_MS = 3000;
 const MAX_REFRESHES = 400;
 let refreshes = 0;
 
-const at = (iso) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour12: false }) + `.${String(new Date(iso).getMilliseconds()).padStart(3, "0")}` : "–");
+const at = (iso) =>
+  iso ? new Date(iso).toLocaleTimeString(undefined, { hour12: false }) + `.${String(new Date(iso).getMilliseconds()).padStart(3, "0")}` : "–";
 
 function renderHeader(t) {
   byId("order-id").textContent = t.orderId;
@@ -14,29 +15,60 @@ function renderHeader(t) {
   byId("status").className = `pill status-${t.status}`;
   byId("trace-link").href = `/console/trace.html?order=${encodeURIComponent(t.orderId)}`;
   byId("json-link").href = `/orders/${encodeURIComponent(t.orderId)}/timeline`;
-  byId("jaeger-ui").replaceChildren(...(t.trace.jaegerUiUrl ? [" · ", el("a", { href: t.trace.jaegerUiUrl, target: "_blank", textContent: "Jaeger UI" })] : []));
+  byId("jaeger-ui").replaceChildren(
+    ...(t.trace.jaegerUiUrl ? [" · ", el("a", { href: t.trace.jaegerUiUrl, target: "_blank", textContent: "Jaeger UI" })] : []),
+  );
   byId("updated").textContent = new Date().toLocaleTimeString();
   const waiting = byId("waiting");
   waiting.hidden = t.waitingFor === null;
   byId("waiting-for").textContent = t.waitingFor || "";
   byId("more-reasons").replaceChildren(...t.waitingReasons.slice(1).map((reason) => el("p", { className: "muted" }, reason)));
-  const trace = t.trace.found ? `${t.trace.spanCount} spans from ${t.trace.services.length} services over ${fmtMs(t.trace.durationMs)}` : t.traceId ? "trace not in Jaeger (yet)" : "no trace";
-  byId("summary").replaceChildren(...[
-    el("span", {}, "customer ", el("b", {}, t.customerId)), el("span", {}, "total ", el("b", {}, money(t.totalMinor, t.currency))),
-    el("span", {}, "placed ", el("b", {}, at(t.createdAt))), el("span", {}, "last change ", el("b", {}, at(t.updatedAt))),
-    t.cancelReason ? el("span", {}, "cancelled: ", el("b", {}, t.cancelReason)) : null, el("span", {}, "trace: ", trace)].filter(Boolean));
+  const trace = t.trace.found
+    ? `${t.trace.spanCount} spans from ${t.trace.services.length} services over ${fmtMs(t.trace.durationMs)}`
+    : t.traceId
+      ? "trace not in Jaeger (yet)"
+      : "no trace";
+  byId("summary").replaceChildren(
+    ...[
+      el("span", {}, "customer ", el("b", {}, t.customerId)),
+      el("span", {}, "total ", el("b", {}, money(t.totalMinor, t.currency))),
+      el("span", {}, "placed ", el("b", {}, at(t.createdAt))),
+      el("span", {}, "last change ", el("b", {}, at(t.updatedAt))),
+      t.cancelReason ? el("span", {}, "cancelled: ", el("b", {}, t.cancelReason)) : null,
+      el("span", {}, "trace: ", trace),
+    ].filter(Boolean),
+  );
 }
 
 function renderEvents(t) {
-  const rows = t.events.map((e) => el("tr", { dataset: { eventType: e.eventType, outboxId: e.outboxId } },
-    el("td", {}, e.eventType, el("div", { className: "muted" }, `outbox row ${e.outboxId}`)),
-    el("td", {}, e.writtenBy),
-    el("td", {}, e.topic),
-    el("td", { className: "partition" }, e.partition ?? "–"),
-    el("td", { className: "offset" }, e.offset ?? "–"),
-    el("td", {}, at(e.createdAt)),
-    el("td", { className: e.failedAt ? "error" : "" }, e.failedAt ? `failed after ${e.attempts} attempts: ${e.lastError}` : e.publishedAt ? `${at(e.publishedAt)} (+${fmtMs(e.relayLatencyMs)})` : e.lastError ? `retrying: ${e.lastError}` : "not yet"),
-    el("td", {}, ...e.consumers.map((c) => el("div", {}, `${c.group}: `, c.processedAt ? `+${fmtMs(c.latencyMs)}` : el("span", { className: "error" }, "not yet"))))));
+  const rows = t.events.map((e) =>
+    el(
+      "tr",
+      { dataset: { eventType: e.eventType, outboxId: e.outboxId } },
+      el("td", {}, e.eventType, el("div", { className: "muted" }, `outbox row ${e.outboxId}`)),
+      el("td", {}, e.writtenBy),
+      el("td", {}, e.topic),
+      el("td", { className: "partition" }, e.partition ?? "–"),
+      el("td", { className: "offset" }, e.offset ?? "–"),
+      el("td", {}, at(e.createdAt)),
+      el(
+        "td",
+        { className: e.failedAt ? "error" : "" },
+        e.failedAt
+          ? `failed after ${e.attempts} attempts: ${e.lastError}`
+          : e.publishedAt
+            ? `${at(e.publishedAt)} (+${fmtMs(e.relayLatencyMs)})`
+            : e.lastError
+              ? `retrying: ${e.lastError}`
+              : "not yet",
+      ),
+      el(
+        "td",
+        {},
+        ...e.consumers.map((c) => el("div", {}, `${c.group}: `, c.processedAt ? `+${fmtMs(c.latencyMs)}` : el("span", { className: "error" }, "not yet"))),
+      ),
+    ),
+  );
   byId("events").tBodies[0].replaceChildren(...rows);
 }
 
@@ -44,7 +76,9 @@ function renderEffects(t) {
   const f = t.effects;
   const lines = [
     ...f.reservations.map((r) => `stock: ${r.quantity} × ${r.sku} ${r.status}`),
-    f.payment ? `payment: ${money(f.payment.amountMinor, f.payment.currency)} ${f.payment.status}${f.payment.declineReason ? ` (${f.payment.declineReason})` : ""}${f.payment.providerPaymentId ? ` · provider ${f.payment.providerPaymentId}` : ""}` : "payment: none yet",
+    f.payment
+      ? `payment: ${money(f.payment.amountMinor, f.payment.currency)} ${f.payment.status}${f.payment.declineReason ? ` (${f.payment.declineReason})` : ""}${f.payment.providerPaymentId ? ` · provider ${f.payment.providerPaymentId}` : ""}`
+      : "payment: none yet",
     ...f.notifications.map((n) => `notification: ${n.kind} via ${n.channel} ${n.status}${n.lastError ? ` (${n.lastError})` : ""}`),
     f.outcome ? `order-state saw: stock ${f.outcome.stockStatus ?? "–"}, payment ${f.outcome.paymentStatus ?? "–"}` : "order-state: no outcome yet",
     f.deadlineAt ? `saga deadline: ${at(f.deadlineAt)}` : null,
@@ -54,9 +88,19 @@ function renderEffects(t) {
 }
 
 function renderSteps(t) {
-  byId("steps").tBodies[0].replaceChildren(...t.steps.map((s) => el("tr", { dataset: { source: s.source, service: s.service } },
-    el("td", {}, `${s.sinceOrderMs < 0 ? "−" : "+"}${fmtMs(Math.abs(s.sinceOrderMs))}`), el("td", {}, at(s.at)), el("td", {}, s.source),
-    el("td", {}, el("span", { className: "chip", style: { background: colourOf(s.service) } }, s.service)), el("td", {}, s.what))));
+  byId("steps").tBodies[0].replaceChildren(
+    ...t.steps.map((s) =>
+      el(
+        "tr",
+        { dataset: { source: s.source, service: s.service } },
+        el("td", {}, `${s.sinceOrderMs < 0 ? "−" : "+"}${fmtMs(Math.abs(s.sinceOrderMs))}`),
+        el("td", {}, at(s.at)),
+        el("td", {}, s.source),
+        el("td", {}, el("span", { className: "chip", style: { background: colourOf(s.service) } }, s.service)),
+        el("td", {}, s.what),
+      ),
+    ),
+  );
 }
 
 async function load() {

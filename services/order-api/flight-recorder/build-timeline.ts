@@ -59,8 +59,24 @@ export interface OrderTimeline {
   events: TimelineEvent[];
   effects: {
     reservations: Array<{ sku: string; quantity: number; status: string; createdAt: string; updatedAt: string }>;
-    payment: { providerPaymentId: string | null; amountMinor: number; currency: string; status: string; declineReason: string | null; createdAt: string; updatedAt: string } | null;
-    notifications: Array<{ kind: string; channel: string; status: string; attempts: number; lastError: string | null; createdAt: string; sentAt: string | null }>;
+    payment: {
+      providerPaymentId: string | null;
+      amountMinor: number;
+      currency: string;
+      status: string;
+      declineReason: string | null;
+      createdAt: string;
+      updatedAt: string;
+    } | null;
+    notifications: Array<{
+      kind: string;
+      channel: string;
+      status: string;
+      attempts: number;
+      lastError: string | null;
+      createdAt: string;
+      sentAt: string | null;
+    }>;
     outcome: { stockStatus: string | null; stockReason: string | null; paymentStatus: string | null; paymentReason: string | null; updatedAt: string } | null;
     deadlineAt: string | null;
     tombstones: Array<{ group: string; reason: string; at: string }>;
@@ -118,25 +134,57 @@ function recordSteps(records: OrderRecords, events: readonly TimelineEvent[]): A
   const add = (at: Date | string | null, source: StepSource, service: string, what: string, detail: Record<string, unknown> = {}): void => {
     if (at !== null) steps.push({ at: typeof at === "string" ? at : iso(at), source, service, what, detail });
   };
-  for (const row of records.history) add(row.at, "status", row.status === "PENDING" ? "order-api" : "order-state", `status ${row.status}${row.reason ? ` (${row.reason})` : ""}`, { status: row.status, reason: row.reason });
+  for (const row of records.history)
+    add(row.at, "status", row.status === "PENDING" ? "order-api" : "order-state", `status ${row.status}${row.reason ? ` (${row.reason})` : ""}`, {
+      status: row.status,
+      reason: row.reason,
+    });
   for (const event of events) {
-    add(event.createdAt, "outbox", event.writtenBy, `${event.writtenBy} wrote ${event.eventType} (outbox row ${event.outboxId})`, { outboxId: event.outboxId, eventId: event.eventId });
+    add(event.createdAt, "outbox", event.writtenBy, `${event.writtenBy} wrote ${event.eventType} (outbox row ${event.outboxId})`, {
+      outboxId: event.outboxId,
+      eventId: event.eventId,
+    });
     const where = event.partition === null ? event.topic : `${event.topic} partition ${event.partition} offset ${event.offset}`;
-    add(event.publishedAt, "kafka", "outbox-relay", `relay published ${event.eventType} to ${where}`, { topic: event.topic, partition: event.partition, offset: event.offset, latencyMs: event.relayLatencyMs });
-    add(event.failedAt, "outbox", "outbox-relay", `relay gave up on ${event.eventType} after ${event.attempts} attempts: ${event.lastError ?? "unknown error"}`, { outboxId: event.outboxId });
-    for (const consumer of event.consumers) add(consumer.processedAt, "inbox", consumer.group, `${consumer.group} processed ${event.eventType}`, { eventId: event.eventId, latencyMs: consumer.latencyMs });
+    add(event.publishedAt, "kafka", "outbox-relay", `relay published ${event.eventType} to ${where}`, {
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      latencyMs: event.relayLatencyMs,
+    });
+    add(
+      event.failedAt,
+      "outbox",
+      "outbox-relay",
+      `relay gave up on ${event.eventType} after ${event.attempts} attempts: ${event.lastError ?? "unknown error"}`,
+      { outboxId: event.outboxId },
+    );
+    for (const consumer of event.consumers)
+      add(consumer.processedAt, "inbox", consumer.group, `${consumer.group} processed ${event.eventType}`, {
+        eventId: event.eventId,
+        latencyMs: consumer.latencyMs,
+      });
   }
   for (const r of records.reservations) {
     add(r.created_at, "effect", "inventory", `reserved ${r.quantity} × ${r.sku}`, { sku: r.sku });
-    if (r.status !== "RESERVED") add(r.updated_at, "effect", "inventory", `reservation of ${r.sku} ${r.status.toLowerCase()}`, { sku: r.sku, status: r.status });
+    if (r.status !== "RESERVED")
+      add(r.updated_at, "effect", "inventory", `reservation of ${r.sku} ${r.status.toLowerCase()}`, { sku: r.sku, status: r.status });
   }
   const payment = records.payment;
   if (payment) {
-    add(payment.created_at, "effect", "payment", `payment of ${(Number(payment.amount_minor) / 100).toFixed(2)} ${payment.currency} requested`, { providerPaymentId: payment.provider_payment_id });
-    if (payment.status !== "PENDING" || payment.updated_at.getTime() !== payment.created_at.getTime()) add(payment.updated_at, "effect", "payment", `payment ${payment.status}${payment.decline_reason ? ` (${payment.decline_reason})` : ""}`, { status: payment.status });
+    add(payment.created_at, "effect", "payment", `payment of ${(Number(payment.amount_minor) / 100).toFixed(2)} ${payment.currency} requested`, {
+      providerPaymentId: payment.provider_payment_id,
+    });
+    if (payment.status !== "PENDING" || payment.updated_at.getTime() !== payment.created_at.getTime())
+      add(payment.updated_at, "effect", "payment", `payment ${payment.status}${payment.decline_reason ? ` (${payment.decline_reason})` : ""}`, {
+        status: payment.status,
+      });
   }
   for (const c of records.callbacks) add(c.received_at, "effect", "payment", `provider callback ${c.event_type}`, { reconciledAt: isoOrNull(c.reconciled_at) });
-  for (const n of records.notifications) add(n.sent_at ?? n.created_at, "effect", "notification", `${n.kind} notification ${n.status.toLowerCase()} via ${n.channel}`, { attempts: n.attempts, lastError: n.last_error });
+  for (const n of records.notifications)
+    add(n.sent_at ?? n.created_at, "effect", "notification", `${n.kind} notification ${n.status.toLowerCase()} via ${n.channel}`, {
+      attempts: n.attempts,
+      lastError: n.last_error,
+    });
   for (const t of records.tombstones) add(t.at, "effect", t.consumer_group, `${t.consumer_group} closed the order (${t.reason})`, {});
   return steps;
 }
@@ -168,7 +216,8 @@ function unconsumedReason(event: TimelineEvent, group: string, inputs: TimelineI
   const since = event.publishedAt === null ? "" : `, published ${seconds(inputs.now.getTime() - Date.parse(event.publishedAt))} ago`;
   const report = inputs.groups?.find((g) => g.group === group);
   const position = report?.partitions.find((p) => p.topic === inputs.topicName(event.topic) && p.partition === event.partition);
-  if (report === undefined || event.partition === null || event.offset === null) return `The ${group} group has not processed ${event.eventType} yet (${at}${since}).`;
+  if (report === undefined || event.partition === null || event.offset === null)
+    return `The ${group} group has not processed ${event.eventType} yet (${at}${since}).`;
   if (report.members === 0) return `The ${group} group has not processed ${event.eventType} (${at}${since}): the group has no running member.`;
   const committed = position?.committedOffset ?? null;
   if (committed !== null && BigInt(committed) > BigInt(event.offset)) {
@@ -203,13 +252,16 @@ function outcomeReasons(records: OrderRecords, now: Date): string[] {
   const payment = records.payment;
   if (payment?.status === "PENDING") {
     const deadline = records.deadline ? `; the saga cancels the order at its deadline ${iso(records.deadline.due_at)} if no callback comes` : "";
-    reasons.push(`The payment${payment.provider_payment_id ? ` ${payment.provider_payment_id}` : ""} has been pending at the provider for ${seconds(now.getTime() - payment.created_at.getTime())}: it waits for the provider's callback${deadline}.`);
+    reasons.push(
+      `The payment${payment.provider_payment_id ? ` ${payment.provider_payment_id}` : ""} has been pending at the provider for ${seconds(now.getTime() - payment.created_at.getTime())}: it waits for the provider's callback${deadline}.`,
+    );
   }
   const produced = new Set(records.outbox.map((row) => row.event_type));
   const stock = ["StockReserved", "StockRejected"].some((type) => produced.has(type));
   const paid = ["PaymentAuthorized", "PaymentDeclined"].some((type) => produced.has(type));
   if (!stock) reasons.push("It waits for the stock outcome: inventory has not written StockReserved or StockRejected yet.");
-  if (!paid && payment?.status !== "PENDING") reasons.push("It waits for the payment outcome: payment has not written PaymentAuthorized or PaymentDeclined yet.");
+  if (!paid && payment?.status !== "PENDING")
+    reasons.push("It waits for the payment outcome: payment has not written PaymentAuthorized or PaymentDeclined yet.");
   if (stock && paid) reasons.push("Both outcomes are written; order-state has not decided the order yet.");
   return reasons;
 }
@@ -219,7 +271,9 @@ function waitingReasons(inputs: TimelineInputs, events: readonly TimelineEvent[]
   if (records.order.status !== "PENDING") return [];
   const unconsumed = events
     .filter((event) => event.publishedAt !== null)
-    .flatMap((event) => event.consumers.filter((c) => c.processedAt === null && DECIDING_GROUPS.has(c.group)).map((c) => unconsumedReason(event, c.group, inputs)));
+    .flatMap((event) =>
+      event.consumers.filter((c) => c.processedAt === null && DECIDING_GROUPS.has(c.group)).map((c) => unconsumedReason(event, c.group, inputs)),
+    );
   return [...outboxReasons(records.outbox, now), ...unconsumed, ...outcomeReasons(records, now)];
 }
 
@@ -243,19 +297,54 @@ export function buildTimeline(inputs: TimelineInputs): OrderTimeline {
     waitingReasons: reasons,
     events,
     effects: {
-      reservations: records.reservations.map((r) => ({ sku: r.sku, quantity: r.quantity, status: r.status, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) })),
+      reservations: records.reservations.map((r) => ({
+        sku: r.sku,
+        quantity: r.quantity,
+        status: r.status,
+        createdAt: iso(r.created_at),
+        updatedAt: iso(r.updated_at),
+      })),
       payment: records.payment
-        ? { providerPaymentId: records.payment.provider_payment_id, amountMinor: Number(records.payment.amount_minor), currency: records.payment.currency, status: records.payment.status, declineReason: records.payment.decline_reason, createdAt: iso(records.payment.created_at), updatedAt: iso(records.payment.updated_at) }
+        ? {
+            providerPaymentId: records.payment.provider_payment_id,
+            amountMinor: Number(records.payment.amount_minor),
+            currency: records.payment.currency,
+            status: records.payment.status,
+            declineReason: records.payment.decline_reason,
+            createdAt: iso(records.payment.created_at),
+            updatedAt: iso(records.payment.updated_at),
+          }
         : null,
-      notifications: records.notifications.map((n) => ({ kind: n.kind, channel: n.channel, status: n.status, attempts: n.attempts, lastError: n.last_error, createdAt: iso(n.created_at), sentAt: isoOrNull(n.sent_at) })),
+      notifications: records.notifications.map((n) => ({
+        kind: n.kind,
+        channel: n.channel,
+        status: n.status,
+        attempts: n.attempts,
+        lastError: n.last_error,
+        createdAt: iso(n.created_at),
+        sentAt: isoOrNull(n.sent_at),
+      })),
       outcome: records.outcome
-        ? { stockStatus: records.outcome.stock_status, stockReason: records.outcome.stock_reason, paymentStatus: records.outcome.payment_status, paymentReason: records.outcome.payment_reason, updatedAt: iso(records.outcome.updated_at) }
+        ? {
+            stockStatus: records.outcome.stock_status,
+            stockReason: records.outcome.stock_reason,
+            paymentStatus: records.outcome.payment_status,
+            paymentReason: records.outcome.payment_reason,
+            updatedAt: iso(records.outcome.updated_at),
+          }
         : null,
       deadlineAt: isoOrNull(records.deadline?.due_at),
       tombstones: records.tombstones.map((t) => ({ group: t.consumer_group, reason: t.reason, at: iso(t.at) })),
     },
     steps: sortedSteps(records, events, trace),
-    trace: { found: trace !== undefined, spanCount: trace?.spanCount ?? 0, services: trace?.services ?? [], durationMs: trace?.durationMs ?? null, error: inputs.errors.find((e) => e.source === "jaeger")?.message ?? null, jaegerUiUrl: inputs.jaegerUiUrl },
+    trace: {
+      found: trace !== undefined,
+      spanCount: trace?.spanCount ?? 0,
+      services: trace?.services ?? [],
+      durationMs: trace?.durationMs ?? null,
+      error: inputs.errors.find((e) => e.source === "jaeger")?.message ?? null,
+      jaegerUiUrl: inputs.jaegerUiUrl,
+    },
     errors: inputs.errors,
   };
 }

@@ -48,12 +48,31 @@ function group(name: string, committedOffset: number | null, members = 1): Group
     state: "Stable",
     members,
     totalLag: 1,
-    partitions: [{ topic: "dev.orders", partition: 2, committedOffset, logEndOffset: 42, lag: committedOffset === null ? null : 42 - committedOffset, owner: { memberId: "m", clientId: `${name}-1`, host: "/127.0.0.1" } }],
+    partitions: [
+      {
+        topic: "dev.orders",
+        partition: 2,
+        committedOffset,
+        logEndOffset: 42,
+        lag: committedOffset === null ? null : 42 - committedOffset,
+        owner: { memberId: "m", clientId: `${name}-1`, host: "/127.0.0.1" },
+      },
+    ],
   };
 }
 
 function inputs(over: Partial<TimelineInputs> = {}): TimelineInputs {
-  return { records: records(), traceId: null, trace: undefined, jaegerUiUrl: null, groups: [], topicName: (logical) => `dev.${logical}`, errors: [], now: t(60_000), ...over };
+  return {
+    records: records(),
+    traceId: null,
+    trace: undefined,
+    jaegerUiUrl: null,
+    groups: [],
+    topicName: (logical) => `dev.${logical}`,
+    errors: [],
+    now: t(60_000),
+    ...over,
+  };
 }
 
 describe("buildTimeline", () => {
@@ -66,7 +85,12 @@ describe("buildTimeline", () => {
       { group: "payment", processedAt: null, latencyMs: null },
       { group: "notification", processedAt: null, latencyMs: null },
     ]);
-    expect(timeline.steps.map((step) => `${step.sinceOrderMs} ${step.source} ${step.service}`)).toEqual(["0 status order-api", "0 outbox order-api", "20 kafka outbox-relay", "50 inbox inventory"]);
+    expect(timeline.steps.map((step) => `${step.sinceOrderMs} ${step.source} ${step.service}`)).toEqual([
+      "0 status order-api",
+      "0 outbox order-api",
+      "20 kafka outbox-relay",
+      "50 inbox inventory",
+    ]);
   });
 
   it("a terminal order waits for nothing", () => {
@@ -78,7 +102,14 @@ describe("buildTimeline", () => {
     const rec = records({
       outbox: [
         outboxRow("1", "OrderPlaced", "orders", 0),
-        outboxRow("2", "StockReserved", "inventory", 100, { published_at: null, kafka_partition: null, kafka_offset: null, failed_at: t(200), attempts: 5, last_error: "bad payload" }),
+        outboxRow("2", "StockReserved", "inventory", 100, {
+          published_at: null,
+          kafka_partition: null,
+          kafka_offset: null,
+          failed_at: t(200),
+          attempts: 5,
+          last_error: "bad payload",
+        }),
         outboxRow("3", "StockReleased", "inventory", 300, { published_at: null, kafka_partition: null, kafka_offset: null, attempts: 0 }),
       ],
     });
@@ -107,9 +138,21 @@ describe("buildTimeline", () => {
 
   it("says a payment is pending at the provider, with the saga deadline", () => {
     const rec = records({
-      inbox: ["inventory", "payment", "notification"].map((g) => ({ consumer_group: g, event_id: "00000000-0000-4000-8000-000000000001", processed_at: t(50) })),
+      inbox: ["inventory", "payment", "notification"].map((g) => ({
+        consumer_group: g,
+        event_id: "00000000-0000-4000-8000-000000000001",
+        processed_at: t(50),
+      })),
       outbox: [outboxRow("1", "OrderPlaced", "orders", 0), outboxRow("2", "StockReserved", "inventory", 60)],
-      payment: { provider_payment_id: "sim_pay_1", amount_minor: "1500", currency: "EUR", status: "PENDING", decline_reason: null, created_at: t(55), updated_at: t(55) },
+      payment: {
+        provider_payment_id: "sim_pay_1",
+        amount_minor: "1500",
+        currency: "EUR",
+        status: "PENDING",
+        decline_reason: null,
+        created_at: t(55),
+        updated_at: t(55),
+      },
       deadline: { due_at: t(900_000) },
     });
     rec.inbox.push({ consumer_group: "order-state", event_id: "00000000-0000-4000-8000-000000000002", processed_at: t(100) });

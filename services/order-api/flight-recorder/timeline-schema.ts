@@ -60,16 +60,36 @@ export const orderTimelineSchema = object({
     payment: {
       anyOf: [
         { type: "null" },
-        object({ providerPaymentId: strOrNull, amountMinor: { type: "integer" }, currency: str, status: str, declineReason: strOrNull, createdAt: str, updatedAt: str }),
+        object({
+          providerPaymentId: strOrNull,
+          amountMinor: { type: "integer" },
+          currency: str,
+          status: str,
+          declineReason: strOrNull,
+          createdAt: str,
+          updatedAt: str,
+        }),
       ],
     },
-    notifications: { type: "array", items: object({ kind: str, channel: str, status: str, attempts: { type: "integer" }, lastError: strOrNull, createdAt: str, sentAt: strOrNull }) },
-    outcome: { anyOf: [{ type: "null" }, object({ stockStatus: strOrNull, stockReason: strOrNull, paymentStatus: strOrNull, paymentReason: strOrNull, updatedAt: str })] },
+    notifications: {
+      type: "array",
+      items: object({ kind: str, channel: str, status: str, attempts: { type: "integer" }, lastError: strOrNull, createdAt: str, sentAt: strOrNull }),
+    },
+    outcome: {
+      anyOf: [{ type: "null" }, object({ stockStatus: strOrNull, stockReason: strOrNull, paymentStatus: strOrNull, paymentReason: strOrNull, updatedAt: str })],
+    },
     deadlineAt: strOrNull,
     tombstones: { type: "array", items: object({ group: str, reason: str, at: str }) },
   }),
   steps: { type: "array", items: stepSchema },
-  trace: object({ found: { type: "boolean" }, spanCount: { type: "integer" }, services: { type: "array", items: str }, durationMs: numOrNull, error: strOrNull, jaegerUiUrl: strOrNull }),
+  trace: object({
+    found: { type: "boolean" },
+    spanCount: { type: "integer" },
+    services: { type: "array", items: str },
+    durationMs: numOrNull,
+    error: strOrNull,
+    jaegerUiUrl: strOrNull,
+  }),
   errors: { type: "array", items: object({ source: str, message: str }) },
 });
 
@@ -98,7 +118,15 @@ export const orderTraceSchema = object({
   trace: {
     anyOf: [
       { type: "null" },
-      object({ traceId: str, startTime: str, durationMs: num, services: { type: "array", items: str }, spanCount: { type: "integer" }, errorCount: { type: "integer" }, spans: { type: "array", items: spanSchema } }),
+      object({
+        traceId: str,
+        startTime: str,
+        durationMs: num,
+        services: { type: "array", items: str },
+        spanCount: { type: "integer" },
+        errorCount: { type: "integer" },
+        spans: { type: "array", items: spanSchema },
+      }),
     ],
   },
   error: strOrNull,

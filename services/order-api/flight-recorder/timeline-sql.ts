@@ -155,14 +155,18 @@ export async function readOrderRecords(db: SqlExecutor, orderId: string, groups:
     SELECT consumer_group, event_id::text, processed_at FROM inbox
      WHERE consumer_group = ANY(${[...groups]}::text[]) AND event_id = ANY(${outbox.map((row) => row.event_id)}::uuid[])
      ORDER BY processed_at`);
-  const reservations = await db.rows<ReservationRow>(sql`SELECT sku, quantity, status::text, created_at, updated_at FROM stock_reservations WHERE order_id = ${orderId}::uuid ORDER BY sku`);
+  const reservations = await db.rows<ReservationRow>(
+    sql`SELECT sku, quantity, status::text, created_at, updated_at FROM stock_reservations WHERE order_id = ${orderId}::uuid ORDER BY sku`,
+  );
   const payments = await db.rows<PaymentRow>(sql`
     SELECT provider_payment_id, amount_minor::text, currency, status::text, decline_reason, created_at, updated_at
       FROM payments WHERE order_id = ${orderId}::uuid`);
   const notifications = await db.rows<NotificationRow>(sql`
     SELECT kind, channel, status::text, attempts, last_error, created_at, sent_at FROM notifications
      WHERE order_id = ${orderId}::uuid ORDER BY created_at`);
-  const outcomes = await db.rows<OutcomeRow>(sql`SELECT stock_status, stock_reason, payment_status, payment_reason, updated_at FROM order_outcomes WHERE order_id = ${orderId}::uuid`);
+  const outcomes = await db.rows<OutcomeRow>(
+    sql`SELECT stock_status, stock_reason, payment_status, payment_reason, updated_at FROM order_outcomes WHERE order_id = ${orderId}::uuid`,
+  );
   const deadlines = await db.rows<{ due_at: Date }>(sql`SELECT due_at FROM order_deadlines WHERE order_id = ${orderId}::uuid`);
   const tombstones = await db.rows<TombstoneRow>(sql`
     SELECT consumer_group, reason, at FROM order_tombstones

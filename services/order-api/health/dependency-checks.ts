@@ -34,7 +34,10 @@ export function databaseCheck(prisma: PrismaClient): DependencyCheck {
 
 /** host:port list -> first reachable wins; a TCP connect is all the accept path would ever need from Kafka. */
 export function kafkaCheck(brokers: string): DependencyCheck {
-  const targets = brokers.split(",").map((entry) => entry.trim()).filter(Boolean);
+  const targets = brokers
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   return {
     name: "kafka:connectivity",
     componentType: "component",

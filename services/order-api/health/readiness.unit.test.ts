@@ -7,12 +7,22 @@ function check(name: string, required: boolean, probe: DependencyCheck["probe"])
 }
 
 const ok = check("database:responseTime", true, async () => undefined);
-const down = (required: boolean) => check(required ? "database:responseTime" : "kafka:connectivity", required, async () => Promise.reject(Object.assign(new Error("secret host"), { code: "ECONNREFUSED" })));
-const hangs = check("registry:connectivity", false, (signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))));
+const down = (required: boolean) =>
+  check(required ? "database:responseTime" : "kafka:connectivity", required, async () =>
+    Promise.reject(Object.assign(new Error("secret host"), { code: "ECONNREFUSED" })),
+  );
+const hangs = check(
+  "registry:connectivity",
+  false,
+  (signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))),
+);
 
 describe("checkReadiness", () => {
   it("passes when every check passes", async () => {
-    expect(await checkReadiness("svc", [ok], 100)).toMatchObject({ status: "pass", checks: { "database:responseTime": [{ status: "pass", observedUnit: "ms" }] } });
+    expect(await checkReadiness("svc", [ok], 100)).toMatchObject({
+      status: "pass",
+      checks: { "database:responseTime": [{ status: "pass", observedUnit: "ms" }] },
+    });
   });
 
   it("only warns for optional dependencies, fails for required ones, and never leaks messages", async () => {

@@ -6,7 +6,16 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testConfig,
+  testPrisma,
+  TEST_DATABASE_URL,
+  TEST_PREFIX,
+} from "../../../test/support/order-api/order-api-harness.ts";
 
 const BURST = 150;
 /** Each accept holds its connection this long (a slow database): two connections serve ~6 orders/s, so queueing the burst would take ~25 s. */
@@ -50,7 +59,13 @@ async function timedPost(): Promise<{ status: number; retryAfter: string | null;
     signal: AbortSignal.timeout(30_000),
   });
   const body = (await response.json()) as { orderId?: string };
-  return { status: response.status, retryAfter: response.headers.get("retry-after"), type: response.headers.get("content-type"), orderId: body.orderId, elapsedMs: Date.now() - startedAt };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get("retry-after"),
+    type: response.headers.get("content-type"),
+    orderId: body.orderId,
+    elapsedMs: Date.now() - startedAt,
+  };
 }
 
 describe("load shedding on a saturated pool", () => {

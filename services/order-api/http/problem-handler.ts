@@ -81,7 +81,10 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     reply.header("retry-after", String(error.extensions.retryAfterSeconds));
   }
   // A string body skips the response schemas, so no member of the problem is dropped by serialization.
-  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(error.toProblem(request.url.split("?")[0])));
+  return reply
+    .code(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(error.toProblem(request.url.split("?")[0])));
 }
 
 interface KnownRoute {

@@ -20,6 +20,8 @@ describe("toFieldProblems", () => {
   });
 
   it("names query and path parameters", () => {
-    expect(toFieldProblems([{ keyword: "maximum", instancePath: "/limit", params: {}, message: "must be <= 100" }], "parameter")).toEqual([{ parameter: "limit", detail: "must be <= 100" }]);
+    expect(toFieldProblems([{ keyword: "maximum", instancePath: "/limit", params: {}, message: "must be <= 100" }], "parameter")).toEqual([
+      { parameter: "limit", detail: "must be <= 100" },
+    ]);
   });
 });

@@ -15,23 +15,49 @@
   // One chart per question; each series reads one value of a sample (null = the source did not answer: a gap).
   function chartSpecs(groups) {
     return [
-      { id: "orders", title: "Orders per second (10 s average)", series: [
-        { label: "placed", value: (s) => s.placedPerSecond, stroke: "#2f6fdb" },
-        { label: "confirmed", value: (s) => s.confirmedPerSecond, stroke: "#1f8a4c" },
-        { label: "cancelled", value: (s) => s.cancelledPerSecond, stroke: "#b3261e" }] },
-      { id: "accept", title: "Accept p99 over 10 s (POST /orders, this API process), ms", series: [
-        { label: "p99", value: (s) => s.acceptP99Ms, stroke: "#d9822b" }] },
-      { id: "confirm-latency", title: "Placed → CONFIRMED over 10 s, ms", series: [
-        { label: "p50", value: (s) => s.confirmedP50Ms, stroke: "#1f8a4c" },
-        { label: "p99", value: (s) => s.confirmedP99Ms, stroke: "#b3261e" }] },
-      { id: "lag", title: "Consumer lag per group, messages", series: groups.map((group, i) => (
-        { label: group, key: group, value: (s) => s.lag[group] ?? null, stroke: GROUP_COLOURS[i % GROUP_COLOURS.length] })) },
-      { id: "outbox", title: "Outbox backlog (rows) and oldest age (s)", series: [
-        { label: "backlog", value: (s) => s.outboxBacklog, stroke: "#2f6fdb" },
-        { label: "oldest age s", value: (s) => s.outboxOldestAgeSeconds, stroke: "#d9822b", scale: "s" }] },
-      { id: "problems", title: "Dead letters and stuck orders", series: [
-        { label: "dead letters", value: (s) => s.deadLetters, stroke: "#b3261e" },
-        { label: "stuck", value: (s) => s.stuckOrders, stroke: "#a66a00" }] },
+      {
+        id: "orders",
+        title: "Orders per second (10 s average)",
+        series: [
+          { label: "placed", value: (s) => s.placedPerSecond, stroke: "#2f6fdb" },
+          { label: "confirmed", value: (s) => s.confirmedPerSecond, stroke: "#1f8a4c" },
+          { label: "cancelled", value: (s) => s.cancelledPerSecond, stroke: "#b3261e" },
+        ],
+      },
+      {
+        id: "accept",
+        title: "Accept p99 over 10 s (POST /orders, this API process), ms",
+        series: [{ label: "p99", value: (s) => s.acceptP99Ms, stroke: "#d9822b" }],
+      },
+      {
+        id: "confirm-latency",
+        title: "Placed → CONFIRMED over 10 s, ms",
+        series: [
+          { label: "p50", value: (s) => s.confirmedP50Ms, stroke: "#1f8a4c" },
+          { label: "p99", value: (s) => s.confirmedP99Ms, stroke: "#b3261e" },
+        ],
+      },
+      {
+        id: "lag",
+        title: "Consumer lag per group, messages",
+        series: groups.map((group, i) => ({ label: group, key: group, value: (s) => s.lag[group] ?? null, stroke: GROUP_COLOURS[i % GROUP_COLOURS.length] })),
+      },
+      {
+        id: "outbox",
+        title: "Outbox backlog (rows) and oldest age (s)",
+        series: [
+          { label: "backlog", value: (s) => s.outboxBacklog, stroke: "#2f6fdb" },
+          { label: "oldest age s", value: (s) => s.outboxOldestAgeSeconds, stroke: "#d9822b", scale: "s" },
+        ],
+      },
+      {
+        id: "problems",
+        title: "Dead letters and stuck orders",
+        series: [
+          { label: "dead letters", value: (s) => s.deadLetters, stroke: "#b3261e" },
+          { label: "stuck", value: (s) => s.stuckOrders, stroke: "#a66a00" },
+        ],
+      },
     ];
   }
 
@@ -58,15 +84,22 @@
         scales.s = { auto: true, range: (_u, min, max) => [0, Math.max(1, max ?? 1)] };
         axes.push({ scale: "s", side: 1, grid: { show: false }, size: 40 });
       }
-      const plot = new uPlot({
-        width: Math.max(320, box.clientWidth - 14),
-        height: 150,
-        legend: { show: true, live: false },
-        cursor: { drag: { x: false, y: false } },
-        scales,
-        axes,
-        series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, scale: s.scale ?? "y", spanGaps: false, points: { show: false } }))],
-      }, [[], ...spec.series.map(() => [])], box);
+      const plot = new uPlot(
+        {
+          width: Math.max(320, box.clientWidth - 14),
+          height: 150,
+          legend: { show: true, live: false },
+          cursor: { drag: { x: false, y: false } },
+          scales,
+          axes,
+          series: [
+            {},
+            ...spec.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, scale: s.scale ?? "y", spanGaps: false, points: { show: false } })),
+          ],
+        },
+        [[], ...spec.series.map(() => [])],
+        box,
+      );
       box.append(latest);
       charts.push({ spec, plot, box, latest });
     }
@@ -79,20 +112,28 @@
       plot.setData([xs, ...spec.series.map((series) => samples.map(series.value))]);
       box.dataset.points = String(xs.length);
       box.dataset.newest = newest ? String(newest.t) : "";
-      latest.replaceChildren(...spec.series.flatMap((series, i) => {
-        const value = newest ? series.value(newest) : null;
-        const b = document.createElement("b");
-        b.textContent = fmt(value);
-        b.id = `latest-${spec.id}-${(series.key ?? series.label).replace(/[^a-z0-9]+/gi, "-")}`;
-        return [i === 0 ? "now: " : " · ", `${series.label} `, b];
-      }));
+      latest.replaceChildren(
+        ...spec.series.flatMap((series, i) => {
+          const value = newest ? series.value(newest) : null;
+          const b = document.createElement("b");
+          b.textContent = fmt(value);
+          b.id = `latest-${spec.id}-${(series.key ?? series.label).replace(/[^a-z0-9]+/gi, "-")}`;
+          return [i === 0 ? "now: " : " · ", `${series.label} `, b];
+        }),
+      );
     }
     byId("charts").dataset.points = String(xs.length);
   }
 
   const ago = (iso) => {
     const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-    return s < 90 ? `${s.toFixed(0)} s ago` : s < 5400 ? `${(s / 60).toFixed(0)} min ago` : s < 172800 ? `${(s / 3600).toFixed(1)} h ago` : `${(s / 86400).toFixed(0)} days ago`;
+    return s < 90
+      ? `${s.toFixed(0)} s ago`
+      : s < 5400
+        ? `${(s / 60).toFixed(0)} min ago`
+        : s < 172800
+          ? `${(s / 3600).toFixed(1)} h ago`
+          : `${(s / 86400).toFixed(0)} days ago`;
   };
 
   function renderAudit(audit) {

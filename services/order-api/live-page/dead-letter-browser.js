@@ -16,7 +16,13 @@
     try {
       const headers = token ? { authorization: `Bearer ${token}` } : {};
       if (body !== undefined) headers["content-type"] = "application/json";
-      const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store", signal: controller.signal });
+      const response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        signal: controller.signal,
+      });
       const json = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(`${response.status} ${json.detail ?? json.title ?? ""}`.trim());
       return json;
@@ -40,15 +46,17 @@
   async function loadGroups() {
     try {
       const { groups } = await call("GET", "/monitor/dead-letters", monitorToken);
-      byId("dlq-groups").replaceChildren(...groups.map((g) => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.dataset.group = g.group;
-        button.className = g.group === selected ? "active" : "";
-        button.textContent = `${g.group} (${g.depth ?? "?"})`;
-        button.addEventListener("click", () => showGroup(g.group));
-        return button;
-      }));
+      byId("dlq-groups").replaceChildren(
+        ...groups.map((g) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.dataset.group = g.group;
+          button.className = g.group === selected ? "active" : "";
+          button.textContent = `${g.group} (${g.depth ?? "?"})`;
+          button.addEventListener("click", () => showGroup(g.group));
+          return button;
+        }),
+      );
     } catch (error) {
       status(`dead-letter topics: ${error.message}`, true);
     }
@@ -79,8 +87,11 @@
           cell(`${letter.errorCode ?? "?"}: ${letter.errorMessage ?? ""}`, "error"),
           cell(h["dlq-attempts"]),
           cell(letter.deadLetteredAt),
-          cell(`${letter.originalTopic ?? "?"} ${h["dlq-original-partition"] ?? "?"}@${h["dlq-original-offset"] ?? "?"}${h["replayed-from"] ? ` (replay of ${h["replayed-from"]})` : ""}`),
-          action);
+          cell(
+            `${letter.originalTopic ?? "?"} ${h["dlq-original-partition"] ?? "?"}@${h["dlq-original-offset"] ?? "?"}${h["replayed-from"] ? ` (replay of ${h["replayed-from"]})` : ""}`,
+          ),
+          action,
+        );
         return row;
       });
       byId("dlq-letters").tBodies[0].replaceChildren(...rows);
@@ -96,7 +107,10 @@
     const opsToken = opsInput.value.trim();
     status(`replaying ${group} ${letter.partition}@${letter.offset}…`);
     try {
-      const result = await call("POST", `/monitor/dead-letters/${encodeURIComponent(group)}/replay`, opsToken, { partition: letter.partition, offset: letter.offset });
+      const result = await call("POST", `/monitor/dead-letters/${encodeURIComponent(group)}/replay`, opsToken, {
+        partition: letter.partition,
+        offset: letter.offset,
+      });
       status(`replayed ${result.from} to ${result.to}`);
       byId("dlq-status").dataset.replayed = result.from;
     } catch (error) {
@@ -104,7 +118,9 @@
     }
   }
 
-  byId("dead-letters").querySelector("h2").addEventListener("click", () => selected && showGroup(selected));
+  byId("dead-letters")
+    .querySelector("h2")
+    .addEventListener("click", () => selected && showGroup(selected));
   loadGroups();
   setInterval(loadGroups, 5_000);
 })();

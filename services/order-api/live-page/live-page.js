@@ -37,7 +37,10 @@ function el(tag, props = {}, ...children) {
 
 // The console pages' money format (minor units per currency), loaded after this script: used only once data arrives.
 const money = (minor, currency) => window.orderflowConsole.money(minor, currency);
-const age = (iso) => { const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000); return s < 90 ? `${s.toFixed(0)} s ago` : `${(s / 60).toFixed(0)} min ago`; };
+const age = (iso) => {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  return s < 90 ? `${s.toFixed(0)} s ago` : `${(s / 60).toFixed(0)} min ago`;
+};
 
 function renderOrders(recent) {
   $("placed").textContent = recent.placedLastMinute;
@@ -45,16 +48,27 @@ function renderOrders(recent) {
   $("cancelled").textContent = recent.cancelledLastMinute;
   const rows = recent.orders.map((order) => {
     const trace = order.traceId
-      ? el("td", {}, el("a", { href: `/console/trace.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "trace" }), " · ",
-          el("a", { href: `/console/flight-recorder.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "flight recorder" }), " · ",
-          el("a", { href: `${recent.jaegerQueryUrl}/api/traces/${order.traceId}`, target: "_blank", textContent: "JSON" }), " ", el("code", { textContent: order.traceId.slice(0, 8) }))
+      ? el(
+          "td",
+          {},
+          el("a", { href: `/console/trace.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "trace" }),
+          " · ",
+          el("a", { href: `/console/flight-recorder.html?order=${order.orderId}${tokenHash}`, target: "_blank", textContent: "flight recorder" }),
+          " · ",
+          el("a", { href: `${recent.jaegerQueryUrl}/api/traces/${order.traceId}`, target: "_blank", textContent: "JSON" }),
+          " ",
+          el("code", { textContent: order.traceId.slice(0, 8) }),
+        )
       : el("td", { className: "muted" }, "no trace");
-    return el("tr", { dataset: { orderId: order.orderId } },
+    return el(
+      "tr",
+      { dataset: { orderId: order.orderId } },
       el("td", {}, el("code", { textContent: order.orderId })),
       el("td", { className: `status-${order.status}` }, order.status),
       el("td", {}, money(order.totalMinor, order.currency)),
       el("td", { title: order.createdAt }, age(order.createdAt)),
-      trace);
+      trace,
+    );
   });
   $("orders").tBodies[0].replaceChildren(...rows);
 }
@@ -66,15 +80,28 @@ function renderLag(report) {
   $("dlq-total").textContent = report.deadLetters.reduce((sum, d) => sum + d.depth, 0);
   $("dlq-detail").textContent = report.deadLetters.map((d) => `${d.topic.split(".").pop()} ${d.depth}`).join(" · ");
   $("stuck").textContent = report.stuckOrders.count;
-  $("stuck-detail").textContent = `older than ${report.stuckOrders.thresholdSeconds} s` + (report.stuckOrders.oldest[0] ? ` · oldest ${report.stuckOrders.oldest[0].ageSeconds} s` : "");
+  $("stuck-detail").textContent =
+    `older than ${report.stuckOrders.thresholdSeconds} s` + (report.stuckOrders.oldest[0] ? ` · oldest ${report.stuckOrders.oldest[0].ageSeconds} s` : "");
   const groups = report.groups.map((group) => {
-    const rows = group.partitions.map((p) => el("tr", { className: p.lag > 0 ? "lagging" : "" },
-      el("td", {}, p.topic), el("td", {}, p.partition), el("td", {}, p.committedOffset ?? "–"), el("td", {}, p.logEndOffset),
-      el("td", {}, p.lag ?? "–"), el("td", {}, p.owner ? `${p.owner.clientId} ${p.owner.host}` : "–")));
+    const rows = group.partitions.map((p) =>
+      el(
+        "tr",
+        { className: p.lag > 0 ? "lagging" : "" },
+        el("td", {}, p.topic),
+        el("td", {}, p.partition),
+        el("td", {}, p.committedOffset ?? "–"),
+        el("td", {}, p.logEndOffset),
+        el("td", {}, p.lag ?? "–"),
+        el("td", {}, p.owner ? `${p.owner.clientId} ${p.owner.host}` : "–"),
+      ),
+    );
     const head = el("thead", {}, el("tr", {}, ...["Topic", "Partition", "Committed", "Log end", "Lag", "Owner"].map((h) => el("th", {}, h))));
-    return el("div", {},
+    return el(
+      "div",
+      {},
       el("h2", {}, `${group.group} `, el("span", { className: "muted" }, `${group.state} · ${group.members} member(s) · lag ${group.totalLag}`)),
-      rows.length ? el("table", {}, head, el("tbody", {}, ...rows)) : el("p", { className: "muted" }, "no committed offsets yet"));
+      rows.length ? el("table", {}, head, el("tbody", {}, ...rows)) : el("p", { className: "muted" }, "no committed offsets yet"),
+    );
   });
   $("groups").replaceChildren(...groups);
   $("errors").hidden = report.errors.length === 0;

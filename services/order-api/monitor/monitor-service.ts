@@ -8,7 +8,10 @@ import { backlogMetrics } from "../../shared/metrics/orderflow-metrics.ts";
 import { buildLagReport, type LagReport } from "../../shared/monitoring/lag-report.ts";
 import { readRecentOrders, type RecentOrders } from "./recent-orders.ts";
 
-export type MonitorConfig = Pick<AppConfig, "KAFKA_BROKERS" | "KAFKA_CLIENT_ID" | "TOPIC_PREFIX" | "MONITOR_STUCK_AFTER_SECONDS" | "MONITOR_TOKEN" | "JAEGER_QUERY_URL">;
+export type MonitorConfig = Pick<
+  AppConfig,
+  "KAFKA_BROKERS" | "KAFKA_CLIENT_ID" | "TOPIC_PREFIX" | "MONITOR_STUCK_AFTER_SECONDS" | "MONITOR_TOKEN" | "JAEGER_QUERY_URL"
+>;
 
 /** Several browsers and a scraper at once cost one Kafka + DB round per this period. */
 const REPORT_CACHE_MS = 1_000;
@@ -27,7 +30,14 @@ export interface MonitorService {
 export function createMonitorService(config: MonitorConfig, prisma: PrismaClient, kafka?: Kafka): MonitorService {
   const client =
     kafka ??
-    createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `${config.KAFKA_CLIENT_ID}-monitor`, connectionTimeoutMs: 1_500, requestTimeoutMs: 3_000, retries: 1, logLevel: "nothing" });
+    createKafka({
+      brokers: parseBrokers(config.KAFKA_BROKERS),
+      clientId: `${config.KAFKA_CLIENT_ID}-monitor`,
+      connectionTimeoutMs: 1_500,
+      requestTimeoutMs: 3_000,
+      retries: 1,
+      logLevel: "nothing",
+    });
   // The console samples every period: one admin connection for all reports, not one per report.
   const admin = keptAdmin(client);
   let cached: { at: number; report: Promise<LagReport> } | undefined;

@@ -121,7 +121,12 @@ export class OrderStatusWatcher {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: this.options.connectTimeoutMs, application_name: "order-api-wait", keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      application_name: "order-api-wait",
+      keepAlive: true,
+    });
     client.on("notification", (message) => {
       const [orderId, status] = (message.payload ?? "").split(":");
       if (orderId) this.wake(orderId, status);

@@ -22,7 +22,10 @@ function waitRoute(request: FastifyRequest): WaitRoute | undefined {
 
 function withVaryPrefer(reply: FastifyReply): void {
   const current = reply.getHeader("vary");
-  const values = String(current ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+  const values = String(current ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (!values.some((v) => v.toLowerCase() === "prefer")) reply.header("vary", [...values, "Prefer"].join(", "));
 }
 
@@ -40,7 +43,13 @@ function pendingOrderId(payload: unknown): { body: Record<string, unknown>; orde
  * The final answer after waiting, or undefined to send the answer already made. By then the order is committed
  * (the 201 exists): a failure here must never turn into an error response, so it falls back to that answer.
  */
-async function waitedAnswer(options: PreferWaitOptions, route: WaitRoute, parsed: { body: Record<string, unknown>; orderId: string }, seconds: number, log: FastifyBaseLogger): Promise<string | undefined> {
+async function waitedAnswer(
+  options: PreferWaitOptions,
+  route: WaitRoute,
+  parsed: { body: Record<string, unknown>; orderId: string },
+  seconds: number,
+  log: FastifyBaseLogger,
+): Promise<string | undefined> {
   try {
     const outcome = await options.watcher.waitForFinal(parsed.orderId, seconds * 1000);
     if (outcome !== "final") return undefined;

@@ -99,7 +99,9 @@ describe("Prefer: wait=N", () => {
 
 /** LISTEN connections of order APIs on this database. */
 async function waitListeners(): Promise<number> {
-  const [row] = await prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'order-api-wait'`;
+  const [row] = await prisma.$queryRaw<
+    { n: bigint }[]
+  >`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'order-api-wait'`;
   return Number(row?.n ?? 0);
 }
 

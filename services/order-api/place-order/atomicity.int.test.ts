@@ -2,7 +2,15 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  countRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testPrisma,
+  TEST_PREFIX,
+} from "../../../test/support/order-api/order-api-harness.ts";
 
 class InjectedFailure extends Error {}
 

@@ -29,7 +29,8 @@ export async function inOrderTransaction<T>(pool: pg.Pool, work: (db: SqlExecuto
   } catch (error) {
     if (!workDone || serverRolledBack(error)) throw error;
     throw new OrderOutcomeUnknownError({
-      detail: "The connection to the database broke while the order was being committed: the outcome is unknown; retry with the same Idempotency-Key to find out (it answers the order if it was placed, or places it once).",
+      detail:
+        "The connection to the database broke while the order was being committed: the outcome is unknown; retry with the same Idempotency-Key to find out (it answers the order if it was placed, or places it once).",
       extensions: { retryAfterSeconds: OUTCOME_UNKNOWN_RETRY_AFTER_SECONDS },
       cause: error,
     });

@@ -47,10 +47,16 @@ export async function existingAnswer(db: SqlExecutor, claim: IdempotencyClaim, n
   );
   if (!row || row.expires_at <= now) return undefined;
   if (row.request_hash !== claim.requestHash) {
-    throw new IdempotencyKeyReusedError({ detail: "This Idempotency-Key was first used with another request body; use a new key", context: { idempotencyKey: claim.key } });
+    throw new IdempotencyKeyReusedError({
+      detail: "This Idempotency-Key was first used with another request body; use a new key",
+      context: { idempotencyKey: claim.key },
+    });
   }
   if (row.status === "completed") return { status: row.response_status ?? 200, body: row.response_body ?? null, headers: row.response_headers ?? {} };
-  throw new IdempotencyKeyInFlightError({ detail: "The first request with this Idempotency-Key has not finished; retry later", context: { idempotencyKey: claim.key } });
+  throw new IdempotencyKeyInFlightError({
+    detail: "The first request with this Idempotency-Key has not finished; retry later",
+    context: { idempotencyKey: claim.key },
+  });
 }
 
 /** Deletes expired keys; returns how many. */

@@ -1,7 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPool, executorOf, type PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testPrisma, TEST_DATABASE_URL, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testPrisma,
+  TEST_DATABASE_URL,
+  TEST_PREFIX,
+} from "../../../test/support/order-api/order-api-harness.ts";
 import { purgeExpiredIdempotencyKeys } from "./idempotency-store.ts";
 import { requestHash } from "./request-hash.ts";
 
@@ -18,7 +26,9 @@ let baseUrl: string;
 beforeAll(async () => {
   prisma = testPrisma();
   await prepareTestDatabase(prisma);
-  app = await testApp({ prisma, placeOrderHooks: {
+  app = await testApp({
+    prisma,
+    placeOrderHooks: {
       afterOrderInsert: async () => {
         const held = gate;
         gate = undefined;
@@ -142,7 +152,9 @@ describe("Idempotency-Key", () => {
 
   it("treats an expired key as absent and purges expired keys", async () => {
     const key = `${TEST_PREFIX}expired`;
-    await prisma.idempotencyKey.create({ data: { key, requestHash: "0".repeat(64), status: "COMPLETED", responseStatus: 201, responseBody: {}, expiresAt: new Date(Date.now() - 1000) } });
+    await prisma.idempotencyKey.create({
+      data: { key, requestHash: "0".repeat(64), status: "COMPLETED", responseStatus: 201, responseBody: {}, expiresAt: new Date(Date.now() - 1000) },
+    });
     const response = await post(key);
     expect(response.status).toBe(201);
     expect(response.headers.get("idempotency-replayed")).toBeNull();
@@ -156,7 +168,13 @@ describe("Idempotency-Key", () => {
   it("takes over an in-flight claim abandoned by a crashed attempt instead of answering 409 until expiry", async () => {
     const key = `${TEST_PREFIX}abandoned`;
     await prisma.idempotencyKey.create({
-      data: { key, requestHash: requestHash("POST", "/orders", orderBody()), status: "IN_FLIGHT", createdAt: new Date(Date.now() - 10 * 60_000), expiresAt: new Date(Date.now() + 3_600_000) },
+      data: {
+        key,
+        requestHash: requestHash("POST", "/orders", orderBody()),
+        status: "IN_FLIGHT",
+        createdAt: new Date(Date.now() - 10 * 60_000),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      },
     });
     const response = await post(key);
     expect(response.status).toBe(201);

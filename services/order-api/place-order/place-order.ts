@@ -30,9 +30,7 @@ export interface PlacedOrderBody {
   createdAt: string;
 }
 
-export type AcceptOutcome =
-  | { kind: "placed"; body: PlacedOrderBody; location: string }
-  | { kind: "replay"; response: StoredResponse };
+export type AcceptOutcome = { kind: "placed"; body: PlacedOrderBody; location: string } | { kind: "replay"; response: StoredResponse };
 
 /** The key claimed in the order's transaction: an expired record or a lapsed old-protocol claim counts as free. */
 export interface IdempotencyRequest {
@@ -77,7 +75,12 @@ function claimOf(request: IdempotencyRequest, now: Date): IdempotencyClaim {
 }
 
 /** One attempt: writes the order, or finds the key's earlier answer (undefined: the key vanished meanwhile). */
-async function attempt(options: PlaceOrderOptions, input: PlaceOrderInput, priced: { lines: PricedLine[]; totalMinor: number }, idempotency?: IdempotencyRequest): Promise<AcceptOutcome | undefined> {
+async function attempt(
+  options: PlaceOrderOptions,
+  input: PlaceOrderInput,
+  priced: { lines: PricedLine[]; totalMinor: number },
+  idempotency?: IdempotencyRequest,
+): Promise<AcceptOutcome | undefined> {
   const createdAt = new Date();
   const order: OrderRows = {
     orderId: randomUUID(),
@@ -88,7 +91,15 @@ async function attempt(options: PlaceOrderOptions, input: PlaceOrderInput, price
     createdAt,
     lines: priced.lines,
   };
-  const body: PlacedOrderBody = { orderId: order.orderId, status: "PENDING", customerId: order.customerId, currency: order.currency, totalMinor: order.totalMinor, items: priced.lines, createdAt: createdAt.toISOString() };
+  const body: PlacedOrderBody = {
+    orderId: order.orderId,
+    status: "PENDING",
+    customerId: order.customerId,
+    currency: order.currency,
+    totalMinor: order.totalMinor,
+    items: priced.lines,
+    createdAt: createdAt.toISOString(),
+  };
   const location = `/orders/${order.orderId}`;
   const claim = idempotency ? claimOf(idempotency, createdAt) : undefined;
   return inOrderTransaction(options.pool, async (db) => {

@@ -48,11 +48,7 @@ function lineProblem(line: PlaceOrderLineInput, index: number, product: Catalogu
  * Prices the lines from the catalogue (never from the client) and reports every bad line at once. Totals stay
  * below 2^53 so they are exact as JSON numbers (quantity <= 1000 and 50 lines make that a price sanity bound).
  */
-export function priceOrder(
-  items: readonly PlaceOrderLineInput[],
-  currency: string,
-  catalogue: ReadonlyMap<string, CatalogueProduct>,
-): PricingResult {
+export function priceOrder(items: readonly PlaceOrderLineInput[], currency: string, catalogue: ReadonlyMap<string, CatalogueProduct>): PricingResult {
   const problems = [...checkCurrency(currency), ...findDuplicateSkus(items)];
   const lines: PricedLine[] = [];
   let total = 0n;

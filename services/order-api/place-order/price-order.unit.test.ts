@@ -13,7 +13,14 @@ const catalogue = new Map<string, CatalogueProduct>(
 
 describe("priceOrder", () => {
   it("prices lines from the catalogue and sums exactly in minor units", () => {
-    const result = priceOrder([{ sku: "A", quantity: 3 }, { sku: "B", quantity: 1 }], "EUR", catalogue);
+    const result = priceOrder(
+      [
+        { sku: "A", quantity: 3 },
+        { sku: "B", quantity: 1 },
+      ],
+      "EUR",
+      catalogue,
+    );
     expect(result).toEqual({
       ok: true,
       totalMinor: 6497,
@@ -26,7 +33,13 @@ describe("priceOrder", () => {
 
   it("reports every bad line with a pointer", () => {
     const result = priceOrder(
-      [{ sku: "A", quantity: 1 }, { sku: "NOPE", quantity: 1 }, { sku: "OLD", quantity: 1 }, { sku: "USD-1", quantity: 1 }, { sku: "A", quantity: 2 }],
+      [
+        { sku: "A", quantity: 1 },
+        { sku: "NOPE", quantity: 1 },
+        { sku: "OLD", quantity: 1 },
+        { sku: "USD-1", quantity: 1 },
+        { sku: "A", quantity: 2 },
+      ],
       "EUR",
       catalogue,
     );
@@ -41,7 +54,10 @@ describe("priceOrder", () => {
   });
 
   it("rejects unknown currencies and totals beyond 2^53", () => {
-    expect(priceOrder([{ sku: "A", quantity: 1 }], "XYZ", catalogue)).toMatchObject({ ok: false, problems: [{ pointer: "/currency" }, { pointer: "/items/0/sku" }] });
+    expect(priceOrder([{ sku: "A", quantity: 1 }], "XYZ", catalogue)).toMatchObject({
+      ok: false,
+      problems: [{ pointer: "/currency" }, { pointer: "/items/0/sku" }],
+    });
     expect(priceOrder([{ sku: "GOLD", quantity: 2 }], "EUR", catalogue)).toMatchObject({ ok: false, problems: [{ pointer: "/items" }] });
   });
 });

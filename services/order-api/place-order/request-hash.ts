@@ -4,7 +4,9 @@ import { IdempotencyKeyInvalidError } from "../order-errors.ts";
 
 /** SHA-256 (hex) over method, path and canonical body: the same key on another endpoint is another request. */
 export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash("sha256").update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`).digest("hex");
+  return createHash("sha256")
+    .update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`)
+    .digest("hex");
 }
 
 const KEY_CHARS = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;

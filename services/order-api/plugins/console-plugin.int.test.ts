@@ -48,7 +48,10 @@ class EventReader {
         continue;
       }
       if (Date.now() > deadline) throw new Error(`no event within ${timeoutMs} ms`);
-      const chunk = await Promise.race([this.reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), deadline - Date.now()))]);
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), deadline - Date.now())),
+      ]);
       if (chunk.done) {
         this.ended = true;
         return undefined;
@@ -91,7 +94,8 @@ afterAll(async () => {
   await prisma?.$disconnect();
 });
 
-const stream = (headers: Record<string, string> = bearer(MONITOR_TOKEN)) => fetch(`${baseUrl}/monitor/console/stream`, { headers, signal: AbortSignal.timeout(60_000) });
+const stream = (headers: Record<string, string> = bearer(MONITOR_TOKEN)) =>
+  fetch(`${baseUrl}/monitor/console/stream`, { headers, signal: AbortSignal.timeout(60_000) });
 
 describe("console event stream", () => {
   it("refuses a caller without the monitor token", async () => {
@@ -129,7 +133,8 @@ describe("console event stream", () => {
       expect(response.status).toBe(201);
     }
     let seen: ConsoleSample | undefined;
-    for (let i = 0; i < 80 && !(seen && seen.placedPerSecond! > 0 && seen.acceptP99Ms !== null); i += 1) seen = (await reader.nextOf("sample")).data as ConsoleSample;
+    for (let i = 0; i < 80 && !(seen && seen.placedPerSecond! > 0 && seen.acceptP99Ms !== null); i += 1)
+      seen = (await reader.nextOf("sample")).data as ConsoleSample;
     expect(seen?.placedPerSecond).toBeGreaterThan(0);
     expect(seen?.acceptP99Ms).toBeGreaterThan(0);
     await reader.cancel();
@@ -143,16 +148,23 @@ describe("console event stream", () => {
     expect(refused.headers.get("content-type")).toContain("application/problem+json");
     await Promise.all(open.map((reader) => reader.cancel()));
     // A closed stream frees its place.
-    await waitUntil(async () => {
-      const response = await stream();
-      if (response.status !== 200) return false;
-      await response.body?.cancel();
-      return true;
-    }, 10_000, "a stream slot to be freed");
+    await waitUntil(
+      async () => {
+        const response = await stream();
+        if (response.status !== 200) return false;
+        await response.body?.cancel();
+        return true;
+      },
+      10_000,
+      "a stream slot to be freed",
+    );
   });
 
   it("ends every open stream when the app closes", async () => {
-    const closing = await testApp({ prisma, config: testConfig({ TOPIC_PREFIX: bench.config.TOPIC_PREFIX, MONITOR_TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: "250" }) });
+    const closing = await testApp({
+      prisma,
+      config: testConfig({ TOPIC_PREFIX: bench.config.TOPIC_PREFIX, MONITOR_TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: "250" }),
+    });
     const url = await closing.listen({ host: "127.0.0.1", port: 0 });
     const reader = new EventReader(await fetch(`${url}/monitor/console/stream`, { headers: bearer(MONITOR_TOKEN) }));
     await reader.nextOf("history");
@@ -191,16 +203,23 @@ describe("dead-letter browser", () => {
   it("lists the groups from the catalogue with their depth, and a group's letters with their error headers", async () => {
     expect((await fetch(`${baseUrl}/monitor/dead-letters/inventory`)).status).toBe(401);
     let groups: Array<{ group: string; depth: number | null }> = [];
-    await waitUntil(async () => {
-      const body = (await (await fetch(`${baseUrl}/monitor/dead-letters`, { headers: bearer(MONITOR_TOKEN) })).json()) as { groups: typeof groups };
-      groups = body.groups;
-      return groups.find((g) => g.group === "inventory")?.depth === 1;
-    }, 15_000, "the inventory dead-letter depth to show 1");
+    await waitUntil(
+      async () => {
+        const body = (await (await fetch(`${baseUrl}/monitor/dead-letters`, { headers: bearer(MONITOR_TOKEN) })).json()) as { groups: typeof groups };
+        groups = body.groups;
+        return groups.find((g) => g.group === "inventory")?.depth === 1;
+      },
+      15_000,
+      "the inventory dead-letter depth to show 1",
+    );
     expect(groups.map((g) => g.group)).toEqual(["inventory", "payment", "order-state", "notification"]);
 
     const response = await fetch(`${baseUrl}/monitor/dead-letters/inventory?limit=10`, { headers: bearer(MONITOR_TOKEN) });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { depth: number; letters: Array<{ key: string; errorCode: string; errorMessage: string; originalTopic: string; headers: Record<string, string> }> };
+    const body = (await response.json()) as {
+      depth: number;
+      letters: Array<{ key: string; errorCode: string; errorMessage: string; originalTopic: string; headers: Record<string, string> }>;
+    };
     expect(body.depth).toBe(1);
     expect(body.letters).toHaveLength(1);
     expect(body.letters[0]).toMatchObject({ key: poisoned.order_id, errorCode: "UNKNOWN_WAREHOUSE", originalTopic: bench.topic("orders") });
@@ -213,7 +232,11 @@ describe("dead-letter browser", () => {
     const { letters } = await readDeadLetters(bench.clients.kafka, bench.topic("dlq.inventory"));
     const target = { partition: letters[0]!.partition, offset: letters[0]!.offset };
     const replay = (headers: Record<string, string>, body: unknown = target) =>
-      fetch(`${baseUrl}/monitor/dead-letters/inventory/replay`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+      fetch(`${baseUrl}/monitor/dead-letters/inventory/replay`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
 
     expect((await replay({})).status).toBe(401);
     expect((await replay(bearer(MONITOR_TOKEN))).status).toBe(401); // the monitor token reads, it does not replay
@@ -223,7 +246,11 @@ describe("dead-letter browser", () => {
     broken.clear(); // the "fix"
     const ok = await replay(bearer(OPS_TOKEN));
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ replayed: 1, from: `${bench.topic("dlq.inventory")}/${target.partition}@${target.offset}`, to: bench.topic("orders") });
+    expect(await ok.json()).toMatchObject({
+      replayed: 1,
+      from: `${bench.topic("dlq.inventory")}/${target.partition}@${target.offset}`,
+      to: bench.topic("orders"),
+    });
     await waitUntil(async () => processed.includes(poisoned.order_id), 30_000, "the replayed record to be processed");
 
     expect((await replay(bearer(OPS_TOKEN))).status).toBe(200);

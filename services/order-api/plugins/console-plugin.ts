@@ -49,7 +49,12 @@ async function acceptBuckets(registry: Registry): Promise<CumulativeBuckets> {
   for (const value of values) {
     // Bucket samples carry `le` beside the histogram's own labels.
     const labels = value.labels as Record<string, string | number | undefined>;
-    if (value.metricName !== "http_server_request_duration_seconds_bucket" || labels.http_request_method !== ACCEPT_ROUTE.method || labels.http_route !== ACCEPT_ROUTE.route) continue;
+    if (
+      value.metricName !== "http_server_request_duration_seconds_bucket" ||
+      labels.http_request_method !== ACCEPT_ROUTE.method ||
+      labels.http_route !== ACCEPT_ROUTE.route
+    )
+      continue;
     const le = labels.le === "+Inf" ? Number.POSITIVE_INFINITY : Number(labels.le);
     byBound.set(le, (byBound.get(le) ?? 0) + value.value);
   }
@@ -77,7 +82,8 @@ function letterView(letter: DeadLetter): Record<string, unknown> {
 function bounded(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
   let running = 0;
   return async (work) => {
-    if (running >= limit) throw new ServiceUnavailableError({ detail: "Other dead-letter reads are running; try again in a moment", extensions: { retryAfterSeconds: 2 } });
+    if (running >= limit)
+      throw new ServiceUnavailableError({ detail: "Other dead-letter reads are running; try again in a moment", extensions: { retryAfterSeconds: 2 } });
     running += 1;
     try {
       return await work();
@@ -88,16 +94,22 @@ function bounded(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
 }
 
 function registerStream(app: FastifyInstance, sampler: ConsoleSampler, streams: EventStreams, onRequest: ReturnType<typeof requireBearer>): void {
-  app.get("/monitor/console/stream", { onRequest, schema: { tags: ["monitor"], summary: "Server-sent events: console history on connect, then each sample and audit verdict" } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!streams.hasRoom()) throw new ServiceUnavailableError({ detail: "Too many console streams are open", extensions: { retryAfterSeconds: 5 } });
-    reply.hijack();
-    const response = reply.raw;
-    const unsubscribe = sampler.subscribe((event) => (event.type === "sample" ? streams.send(response, "sample", event.sample) : streams.send(response, "audit", event.audit)));
-    streams.add(response, unsubscribe);
-    streams.send(response, "history", { intervalMs: sampler.intervalMs, historyMs: sampler.historyMs, groups: CONSUMER_GROUPS, samples: sampler.history() });
-    streams.send(response, "audit", sampler.lastAudit());
-    request.log.debug({ streams: streams.size }, "console stream opened");
-  });
+  app.get(
+    "/monitor/console/stream",
+    { onRequest, schema: { tags: ["monitor"], summary: "Server-sent events: console history on connect, then each sample and audit verdict" } },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!streams.hasRoom()) throw new ServiceUnavailableError({ detail: "Too many console streams are open", extensions: { retryAfterSeconds: 5 } });
+      reply.hijack();
+      const response = reply.raw;
+      const unsubscribe = sampler.subscribe((event) =>
+        event.type === "sample" ? streams.send(response, "sample", event.sample) : streams.send(response, "audit", event.audit),
+      );
+      streams.add(response, unsubscribe);
+      streams.send(response, "history", { intervalMs: sampler.intervalMs, historyMs: sampler.historyMs, groups: CONSUMER_GROUPS, samples: sampler.history() });
+      streams.send(response, "audit", sampler.lastAudit());
+      request.log.debug({ streams: streams.size }, "console stream opened");
+    },
+  );
 }
 
 function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOptions & { kafka: Kafka }, onRequest: ReturnType<typeof requireBearer>): void {
@@ -106,11 +118,19 @@ function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOp
   const topicOf = (group: ConsumerGroup): string => topicName(config, deadLetterTopicOf(group));
   const opsAuth = requireBearer(config.OPS_TOKEN, "orderflow-ops", "OPS_TOKEN");
 
-  app.get("/monitor/dead-letters", { onRequest, schema: { tags: ["monitor"], summary: "Dead-letter topics per consumer group with their depth", response: { 200: looseObject } } }, async (_request, reply) => {
-    const report = await monitor.lagReport();
-    const groups = CONSUMER_GROUPS.map((group) => ({ group, topic: topicOf(group), depth: report.deadLetters.find((d) => d.topic === topicOf(group))?.depth ?? null }));
-    return reply.header("cache-control", "no-store").send({ groups, errors: report.errors });
-  });
+  app.get(
+    "/monitor/dead-letters",
+    { onRequest, schema: { tags: ["monitor"], summary: "Dead-letter topics per consumer group with their depth", response: { 200: looseObject } } },
+    async (_request, reply) => {
+      const report = await monitor.lagReport();
+      const groups = CONSUMER_GROUPS.map((group) => ({
+        group,
+        topic: topicOf(group),
+        depth: report.deadLetters.find((d) => d.topic === topicOf(group))?.depth ?? null,
+      }));
+      return reply.header("cache-control", "no-store").send({ groups, errors: report.errors });
+    },
+  );
 
   app.get<{ Params: { group: ConsumerGroup }; Querystring: { limit?: number } }>(
     "/monitor/dead-letters/:group",
@@ -120,14 +140,25 @@ function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOp
         tags: ["monitor"],
         summary: "The newest dead letters of a group with their error headers",
         params: groupParams,
-        querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: config.CONSOLE_DLQ_MAX_LETTERS } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { limit: { type: "integer", minimum: 1, maximum: config.CONSOLE_DLQ_MAX_LETTERS } },
+        },
         response: { 200: looseObject },
       },
     },
     async (request, reply) => {
       const { group } = request.params;
-      const read = await limitReads(() => readDeadLetters(kafka, topicOf(group), { maxLetters: request.query.limit ?? config.CONSOLE_DLQ_MAX_LETTERS, timeoutMs: config.CONSOLE_DLQ_READ_TIMEOUT_MS }));
-      return reply.header("cache-control", "no-store").send({ group, topic: read.topic, depth: read.depth, truncated: read.truncated, letters: read.letters.map(letterView) });
+      const read = await limitReads(() =>
+        readDeadLetters(kafka, topicOf(group), {
+          maxLetters: request.query.limit ?? config.CONSOLE_DLQ_MAX_LETTERS,
+          timeoutMs: config.CONSOLE_DLQ_READ_TIMEOUT_MS,
+        }),
+      );
+      return reply
+        .header("cache-control", "no-store")
+        .send({ group, topic: read.topic, depth: read.depth, truncated: read.truncated, letters: read.letters.map(letterView) });
     },
   );
 
@@ -139,7 +170,12 @@ function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOp
         tags: ["monitor"],
         summary: "Replay one dead letter to its original topic (OPS_TOKEN); the same code path as npm run dlq -- replay",
         params: groupParams,
-        body: { type: "object", additionalProperties: false, required: ["partition", "offset"], properties: { partition: { type: "integer", minimum: 0 }, offset: { type: "string", pattern: "^[0-9]{1,19}$" } } },
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["partition", "offset"],
+          properties: { partition: { type: "integer", minimum: 0 }, offset: { type: "string", pattern: "^[0-9]{1,19}$" } },
+        },
         response: { 200: looseObject },
       },
     },
@@ -147,7 +183,10 @@ function registerDeadLetterRoutes(app: FastifyInstance, options: ConsolePluginOp
       const { group } = request.params;
       const { partition, offset } = request.body;
       const letter = await limitReads(async () => {
-        const { letters } = await readDeadLetters(kafka, topicOf(group), { only: { partition, offset: Number(offset) }, timeoutMs: config.CONSOLE_DLQ_READ_TIMEOUT_MS });
+        const { letters } = await readDeadLetters(kafka, topicOf(group), {
+          only: { partition, offset: Number(offset) },
+          timeoutMs: config.CONSOLE_DLQ_READ_TIMEOUT_MS,
+        });
         const [chosen] = selectLetters(letters, { all: false, offset, partition });
         await replayDeadLetters(kafka, [chosen!]);
         return chosen!;
@@ -172,7 +211,14 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
   const { config, prisma, registry, monitor } = options;
   const kafka =
     options.kafka ??
-    createKafka({ brokers: parseBrokers(config.KAFKA_BROKERS), clientId: `${config.KAFKA_CLIENT_ID}-console`, connectionTimeoutMs: 1_500, requestTimeoutMs: 5_000, retries: 1, logLevel: "nothing" });
+    createKafka({
+      brokers: parseBrokers(config.KAFKA_BROKERS),
+      clientId: `${config.KAFKA_CLIENT_ID}-console`,
+      connectionTimeoutMs: 1_500,
+      requestTimeoutMs: 5_000,
+      retries: 1,
+      logLevel: "nothing",
+    });
   const sources: ConsoleSources = {
     lagReport: () => monitor.lagReport(),
     orderFlow: (from, to) => readOrderFlow(prisma, from, to),
@@ -190,8 +236,10 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
   registerStream(app, sampler, streams, onRequest);
   registerDeadLetterRoutes(app, { ...options, kafka }, onRequest);
   registerChartAssets(app);
-  app.get("/monitor/audit/last", { onRequest, schema: { tags: ["monitor"], summary: "The newest npm run audit verdict (null when none ran)" } }, async (_request, reply) =>
-    reply.header("cache-control", "no-store").send({ audit: await readLastAudit(prisma) }),
+  app.get(
+    "/monitor/audit/last",
+    { onRequest, schema: { tags: ["monitor"], summary: "The newest npm run audit verdict (null when none ran)" } },
+    async (_request, reply) => reply.header("cache-control", "no-store").send({ audit: await readLastAudit(prisma) }),
   );
   app.addHook("onReady", async () => sampler.start());
   // Streams end before the server waits for its connections to drain.

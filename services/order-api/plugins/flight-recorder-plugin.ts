@@ -74,14 +74,27 @@ async function timelineOf(options: FlightRecorderOptions, db: SqlExecutor, trace
   let groups;
   if (records.order.status === "PENDING") {
     try {
-      const report = await withTimeout(options.monitor.lagReport(), LAG_TIMEOUT_MS, () => new Error(`consumer group offsets did not arrive within ${LAG_TIMEOUT_MS} ms`));
+      const report = await withTimeout(
+        options.monitor.lagReport(),
+        LAG_TIMEOUT_MS,
+        () => new Error(`consumer group offsets did not arrive within ${LAG_TIMEOUT_MS} ms`),
+      );
       groups = report.errors.some((e) => e.source === "kafka") ? undefined : report.groups;
       for (const e of report.errors.filter((e) => e.source === "kafka")) errors.push({ source: "kafka", message: e.message });
     } catch (lagError) {
       errors.push({ source: "kafka", message: message(lagError) });
     }
   }
-  return buildTimeline({ records, traceId, trace, jaegerUiUrl: jaegerUiLink(options, traceId), groups, topicName: (logical) => topicName(options.config, logical), errors, now: new Date() });
+  return buildTimeline({
+    records,
+    traceId,
+    trace,
+    jaegerUiUrl: jaegerUiLink(options, traceId),
+    groups,
+    topicName: (logical) => topicName(options.config, logical),
+    errors,
+    now: new Date(),
+  });
 }
 
 export async function flightRecorderPlugin(scope: FastifyInstance, options: FlightRecorderOptions): Promise<void> {
@@ -95,7 +108,8 @@ export async function flightRecorderPlugin(scope: FastifyInstance, options: Flig
       onRequest,
       schema: {
         tags: ["monitor"],
-        summary: "Flight recorder of one order: every step in time order, where its events are in Kafka, and what it waits for (Authorization: Bearer <MONITOR_TOKEN> when set)",
+        summary:
+          "Flight recorder of one order: every step in time order, where its events are in Kafka, and what it waits for (Authorization: Bearer <MONITOR_TOKEN> when set)",
         params: orderIdParamsSchema,
         response: { 200: { description: "The order's timeline", ...orderTimelineSchema }, ...problemResponses(400, 401, 404, 429, 503) },
       },
@@ -109,9 +123,13 @@ export async function flightRecorderPlugin(scope: FastifyInstance, options: Flig
       onRequest,
       schema: {
         tags: ["monitor"],
-        summary: "The order's trace from Jaeger as a waterfall: spans with service, parent, start offset, duration, attributes, errors (Authorization: Bearer <MONITOR_TOKEN> when set)",
+        summary:
+          "The order's trace from Jaeger as a waterfall: spans with service, parent, start offset, duration, attributes, errors (Authorization: Bearer <MONITOR_TOKEN> when set)",
         params: orderIdParamsSchema,
-        response: { 200: { description: "The order's trace (trace null while Jaeger has none)", ...orderTraceSchema }, ...problemResponses(400, 401, 404, 429, 503) },
+        response: {
+          200: { description: "The order's trace (trace null while Jaeger has none)", ...orderTraceSchema },
+          ...problemResponses(400, 401, 404, 429, 503),
+        },
       },
     },
     async (request, reply) => {

@@ -15,7 +15,14 @@ import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, tes
 const MONITOR_TOKEN = "monitor-token-for-flight-recorder-tests";
 const monitor: MonitorService = {
   lagReport: async () => ({ groups: [], deadLetters: [], errors: [] }) as unknown as LagReport,
-  recentOrders: async () => ({ generatedAt: new Date().toISOString(), placedLastMinute: 0, confirmedLastMinute: 0, cancelledLastMinute: 0, orders: [], jaegerQueryUrl: "" }),
+  recentOrders: async () => ({
+    generatedAt: new Date().toISOString(),
+    placedLastMinute: 0,
+    confirmedLastMinute: 0,
+    cancelledLastMinute: 0,
+    orders: [],
+    jaegerQueryUrl: "",
+  }),
   refreshGauges: async () => undefined,
 };
 
@@ -63,10 +70,19 @@ describe("order flight recorder routes", () => {
     const timeline = (await app.inject({ method: "GET", url: `/orders/${orderId}/timeline`, headers: auth })).json<OrderTimeline>();
     expect(timeline).toMatchObject({ orderId, status: "PENDING", terminal: false });
     expect(timeline.events).toHaveLength(1);
-    expect(timeline.events[0]).toMatchObject({ eventType: "OrderPlaced", writtenBy: "order-api", topic: "orders", publishedAt: null, partition: null, offset: null });
+    expect(timeline.events[0]).toMatchObject({
+      eventType: "OrderPlaced",
+      writtenBy: "order-api",
+      topic: "orders",
+      publishedAt: null,
+      partition: null,
+      offset: null,
+    });
     expect(timeline.events[0]!.consumers.map((c) => c.group)).toEqual(["inventory", "payment", "notification"]);
     expect(timeline.steps.map((s) => s.source)).toEqual(["status", "outbox"]);
-    expect(timeline.waitingFor).toMatch(new RegExp(`^The relay has not published the OrderPlaced event \\(outbox row ${timeline.events[0]!.outboxId}\\) written \\d+ s ago\\.$`));
+    expect(timeline.waitingFor).toMatch(
+      new RegExp(`^The relay has not published the OrderPlaced event \\(outbox row ${timeline.events[0]!.outboxId}\\) written \\d+ s ago\\.$`),
+    );
   });
 
   it("an order held back by a failed outbox row names the row, its error and the retry command", async () => {
@@ -85,7 +101,12 @@ describe("order flight recorder routes", () => {
     const orderId = await placeOrder();
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     await prisma.$executeRaw`UPDATE outbox SET headers = jsonb_build_object('traceparent', ${`00-${traceId}-00f067aa0ba902b7-01`}::text) WHERE key = ${orderId}`;
-    const answer = (await app.inject({ method: "GET", url: `/orders/${orderId}/trace`, headers: auth })).json<{ traceId: string; jaegerUiUrl: string; trace: unknown; error: string | null }>();
+    const answer = (await app.inject({ method: "GET", url: `/orders/${orderId}/trace`, headers: auth })).json<{
+      traceId: string;
+      jaegerUiUrl: string;
+      trace: unknown;
+      error: string | null;
+    }>();
     // The test stack's Jaeger has no such trace: the answer says so instead of failing.
     expect(answer).toEqual({ orderId, traceId, jaegerUiUrl: `http://jaeger-ui.example:16686/trace/${traceId}`, trace: null, error: null });
     const timeline = (await app.inject({ method: "GET", url: `/orders/${orderId}/timeline`, headers: auth })).json<OrderTimeline>();

@@ -24,8 +24,10 @@ export interface ObservabilityOptions {
 
 async function observability(app: FastifyInstance, options: ObservabilityOptions): Promise<void> {
   const { config, registry, monitor } = options;
-  const refresh = backgroundRefresh(() => monitor.refreshGauges(registry), config.MONITOR_GAUGE_REFRESH_MS, (error) =>
-    app.log.warn({ err: error }, "backlog gauges could not be refreshed; /metrics serves the last values"),
+  const refresh = backgroundRefresh(
+    () => monitor.refreshGauges(registry),
+    config.MONITOR_GAUGE_REFRESH_MS,
+    (error) => app.log.warn({ err: error }, "backlog gauges could not be refreshed; /metrics serves the last values"),
   );
   // The gauges exist from the first scrape on (0 until the first refresh), and that refresh starts with the app
   // rather than waiting for a first scrape to ask for it.

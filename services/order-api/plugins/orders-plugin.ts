@@ -60,7 +60,12 @@ export async function ordersPlugin(scope: FastifyInstance, options: OrdersPlugin
   registerPostOrder(scope, {
     idempotencyTtlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS,
     abandonedClaimAfterMs: abandonedClaimAfterMs(config),
-    placeOrder: { pool, catalogue: new CatalogueCache(db, config.CATALOGUE_CACHE_TTL_MS), hooks: options.placeOrderHooks, onConnectionHeld: (ms) => options.admission.observe(ms) },
+    placeOrder: {
+      pool,
+      catalogue: new CatalogueCache(db, config.CATALOGUE_CACHE_TTL_MS),
+      hooks: options.placeOrderHooks,
+      onConnectionHeld: (ms) => options.admission.observe(ms),
+    },
   });
   const readAuth = requireBearer(config.ORDERS_READ_TOKEN, "orderflow-orders", "ORDERS_READ_TOKEN");
   registerGetOrder(scope, db, readAuth);

@@ -17,7 +17,8 @@ export function encodeCursor(cursor: OrderCursor): string {
 }
 
 export function decodeCursor(text: string): OrderCursor {
-  const invalid = () => new InvalidCursorError({ detail: "Use the nextCursor of a previous page unchanged", errors: [{ parameter: "cursor", detail: "invalid" }] });
+  const invalid = () =>
+    new InvalidCursorError({ detail: "Use the nextCursor of a previous page unchanged", errors: [{ parameter: "cursor", detail: "invalid" }] });
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));

@@ -19,7 +19,10 @@ export function parseTimestamp(text: string): Date | undefined {
 export function timestampParameter(name: string, text: string): Date {
   const at = parseTimestamp(text);
   if (at === undefined) {
-    throw new BadRequestError({ detail: `${name} must be an RFC 3339 date-time in the years 0001 to 9999`, errors: [{ parameter: name, detail: "out of range" }] });
+    throw new BadRequestError({
+      detail: `${name} must be an RFC 3339 date-time in the years 0001 to 9999`,
+      errors: [{ parameter: name, detail: "out of range" }],
+    });
   }
   return at;
 }

@@ -50,7 +50,9 @@ export async function getOrder(db: SqlExecutor, orderId: string): Promise<OrderD
 
 /** Current status of each of `orderIds` that exists (one statement for any number of waiters). */
 export async function readStatuses(db: SqlExecutor, orderIds: readonly string[]): Promise<Map<string, string>> {
-  const rows = await db.rows<{ id: string; status: string }>(sql`SELECT id::text AS id, status::text AS status FROM orders WHERE id = ANY(${orderIds}::uuid[])`);
+  const rows = await db.rows<{ id: string; status: string }>(
+    sql`SELECT id::text AS id, status::text AS status FROM orders WHERE id = ANY(${orderIds}::uuid[])`,
+  );
   return new Map(rows.map((row) => [row.id, row.status]));
 }
 

@@ -21,7 +21,14 @@ const slowMonitor: MonitorService = {
     calls.lagReport.push(options?.fresh === true);
     return { groups: [], deadLetters: [], errors: [] } as unknown as LagReport;
   },
-  recentOrders: async () => ({ generatedAt: new Date().toISOString(), placedLastMinute: 0, confirmedLastMinute: 0, cancelledLastMinute: 0, orders: [], jaegerQueryUrl: "" }),
+  recentOrders: async () => ({
+    generatedAt: new Date().toISOString(),
+    placedLastMinute: 0,
+    confirmedLastMinute: 0,
+    cancelledLastMinute: 0,
+    orders: [],
+    jaegerQueryUrl: "",
+  }),
   refreshGauges: async () => {
     calls.refreshGauges += 1;
     await new Promise((resolve) => setTimeout(resolve, SLOW_GAUGE_REFRESH_MS));
@@ -36,7 +43,11 @@ beforeAll(async () => {
   prisma = testPrisma();
   await prepareTestDatabase(prisma);
   // The console's sampler reads the same monitor; a period longer than this file keeps it out of the call counts.
-  app = await testApp({ prisma, monitor: slowMonitor, config: testConfig({ ORDERS_READ_TOKEN: READ_TOKEN, MONITOR_TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: "60000" }) });
+  app = await testApp({
+    prisma,
+    monitor: slowMonitor,
+    config: testConfig({ ORDERS_READ_TOKEN: READ_TOKEN, MONITOR_TOKEN, CONSOLE_SAMPLE_INTERVAL_MS: "60000" }),
+  });
   limited = await testApp({ prisma, config: testConfig({ RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_MS: "60000" }) });
 });
 

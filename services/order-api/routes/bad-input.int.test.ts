@@ -2,7 +2,17 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
 import { createHmac } from "node:crypto";
-import { cleanTestRows, countRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_PREFIX, type RowCounts } from "../../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  countRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testConfig,
+  testPrisma,
+  TEST_PREFIX,
+  type RowCounts,
+} from "../../../test/support/order-api/order-api-harness.ts";
 import { MAX_ORDER_LINES } from "./order-schemas.ts";
 
 interface BadInput {
@@ -34,9 +44,21 @@ const cases: BadInput[] = [
   { name: "boolean as body", payload: "true", status: 422 },
   { name: "deeply nested arrays", payload: "[".repeat(5000) + "]".repeat(5000), status: 422 },
   // Prototype poisoning
-  { name: "__proto__ key at top level", payload: '{"__proto__":{"admin":true},"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}', status: 400 },
-  { name: "__proto__ key in an item", payload: '{"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1,"__proto__":{"x":1}}]}', status: 400 },
-  { name: "constructor.prototype key", payload: '{"constructor":{"prototype":{"x":1}},"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}', status: 400 },
+  {
+    name: "__proto__ key at top level",
+    payload: '{"__proto__":{"admin":true},"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}',
+    status: 400,
+  },
+  {
+    name: "__proto__ key in an item",
+    payload: '{"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1,"__proto__":{"x":1}}]}',
+    status: 400,
+  },
+  {
+    name: "constructor.prototype key",
+    payload: '{"constructor":{"prototype":{"x":1}},"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}',
+    status: 400,
+  },
   // Content type, size, method
   { name: "text/plain content type", payload: validJson, contentType: "text/plain", status: 415 },
   { name: "XML content type", payload: "<order/>", contentType: "application/xml", status: 415 },
@@ -48,19 +70,34 @@ const cases: BadInput[] = [
   // Missing and extra members
   { name: "missing customerId", payload: json({ currency: "EUR", items: [{ sku: "OA-T-WIDGET", quantity: 1 }] }), status: 422, pointer: "/customerId" },
   { name: "missing items", payload: json({ customerId: `${TEST_PREFIX}c`, currency: "EUR" }), status: 422, pointer: "/items" },
-  { name: "missing currency", payload: json({ customerId: `${TEST_PREFIX}c`, items: [{ sku: "OA-T-WIDGET", quantity: 1 }] }), status: 422, pointer: "/currency" },
+  {
+    name: "missing currency",
+    payload: json({ customerId: `${TEST_PREFIX}c`, items: [{ sku: "OA-T-WIDGET", quantity: 1 }] }),
+    status: 422,
+    pointer: "/currency",
+  },
   { name: "missing quantity", payload: json(orderBody({ items: [{ sku: "OA-T-WIDGET" }] })), status: 422, pointer: "/items/0/quantity" },
   { name: "extra top-level field", payload: json(orderBody({ totalMinor: 1 })), status: 422, pointer: "/totalMinor" },
   { name: "client-supplied unit price", payload: json(item({ unitPriceMinor: 1 })), status: 422, pointer: "/items/0/unitPriceMinor" },
   // Items
   { name: "empty items", payload: json(orderBody({ items: [] })), status: 422, pointer: "/items" },
-  { name: "too many items", payload: json(orderBody({ items: Array.from({ length: MAX_ORDER_LINES + 1 }, (_, i) => ({ sku: `OA-T-${i}`, quantity: 1 })) })), status: 422, pointer: "/items" },
+  {
+    name: "too many items",
+    payload: json(orderBody({ items: Array.from({ length: MAX_ORDER_LINES + 1 }, (_, i) => ({ sku: `OA-T-${i}`, quantity: 1 })) })),
+    status: 422,
+    pointer: "/items",
+  },
   { name: "items is an object", payload: json(orderBody({ items: { sku: "OA-T-WIDGET", quantity: 1 } })), status: 422, pointer: "/items" },
   { name: "item is a string", payload: json(orderBody({ items: ["OA-T-WIDGET"] })), status: 422, pointer: "/items/0" },
   { name: "zero quantity", payload: json(item({ quantity: 0 })), status: 422, pointer: "/items/0/quantity" },
   { name: "negative quantity", payload: json(item({ quantity: -1 })), status: 422, pointer: "/items/0/quantity" },
   { name: "quantity above the limit", payload: json(item({ quantity: 1001 })), status: 422, pointer: "/items/0/quantity" },
-  { name: "huge quantity", payload: '{"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1e300}]}', status: 422, pointer: "/items/0/quantity" },
+  {
+    name: "huge quantity",
+    payload: '{"customerId":"oa-test-x","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1e300}]}',
+    status: 422,
+    pointer: "/items/0/quantity",
+  },
   { name: "fractional quantity", payload: json(item({ quantity: 1.5 })), status: 422, pointer: "/items/0/quantity" },
   { name: "quantity as a string", payload: json(item({ quantity: "2" })), status: 422, pointer: "/items/0/quantity" },
   { name: "null quantity", payload: json(item({ quantity: null })), status: 422, pointer: "/items/0/quantity" },
@@ -70,8 +107,32 @@ const cases: BadInput[] = [
   { name: "emoji sku", payload: json(item({ sku: "📦" })), status: 422, pointer: "/items/0/sku" },
   { name: "unknown sku", payload: json(item({ sku: "OA-T-DOES-NOT-EXIST" })), status: 422, pointer: "/items/0/sku" },
   { name: "inactive sku", payload: json(item({ sku: "OA-T-RETIRED" })), status: 422, pointer: "/items/0/sku" },
-  { name: "duplicate skus", payload: json(orderBody({ items: [{ sku: "OA-T-WIDGET", quantity: 1 }, { sku: "OA-T-WIDGET", quantity: 2 }] })), status: 422, pointer: "/items/1/sku" },
-  { name: "currency mismatch with the product", payload: json(orderBody({ items: [{ sku: "OA-T-WIDGET", quantity: 1 }, { sku: "OA-T-DOLLAR", quantity: 1 }] })), status: 422, pointer: "/items/1/sku" },
+  {
+    name: "duplicate skus",
+    payload: json(
+      orderBody({
+        items: [
+          { sku: "OA-T-WIDGET", quantity: 1 },
+          { sku: "OA-T-WIDGET", quantity: 2 },
+        ],
+      }),
+    ),
+    status: 422,
+    pointer: "/items/1/sku",
+  },
+  {
+    name: "currency mismatch with the product",
+    payload: json(
+      orderBody({
+        items: [
+          { sku: "OA-T-WIDGET", quantity: 1 },
+          { sku: "OA-T-DOLLAR", quantity: 1 },
+        ],
+      }),
+    ),
+    status: 422,
+    pointer: "/items/1/sku",
+  },
   // Currency
   { name: "lower-case currency", payload: json(orderBody({ currency: "eur" })), status: 422, pointer: "/currency" },
   { name: "four-letter currency", payload: json(orderBody({ currency: "EURO" })), status: 422, pointer: "/currency" },
@@ -82,14 +143,39 @@ const cases: BadInput[] = [
   { name: "overlong customerId", payload: json(orderBody({ customerId: TEST_PREFIX + "x".repeat(100) })), status: 422, pointer: "/customerId" },
   { name: "numeric customerId", payload: json(orderBody({ customerId: 42 })), status: 422, pointer: "/customerId" },
   { name: "NUL character in customerId", payload: json(orderBody({ customerId: `${TEST_PREFIX}a\u0000b` })), status: 422, pointer: "/customerId" },
-  { name: "lone surrogate in customerId", payload: '{"customerId":"oa-test-\\ud800","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}', status: 422, pointer: "/customerId" },
-  { name: "right-to-left override and newline in customerId", payload: json(orderBody({ customerId: `${TEST_PREFIX}\u202e\n` })), status: 422, pointer: "/customerId" },
+  {
+    name: "lone surrogate in customerId",
+    payload: '{"customerId":"oa-test-\\ud800","currency":"EUR","items":[{"sku":"OA-T-WIDGET","quantity":1}]}',
+    status: 422,
+    pointer: "/customerId",
+  },
+  {
+    name: "right-to-left override and newline in customerId",
+    payload: json(orderBody({ customerId: `${TEST_PREFIX}\u202e\n` })),
+    status: 422,
+    pointer: "/customerId",
+  },
   { name: "whitespace-padded customerId", payload: json(orderBody({ customerId: ` ${TEST_PREFIX}c ` })), status: 422, pointer: "/customerId" },
   // Shipping address
   { name: "shipping address as a string", payload: json(orderBody({ shippingAddress: "1 Main St" })), status: 422, pointer: "/shippingAddress" },
-  { name: "shipping address missing city", payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", postalCode: "1", country: "FR" } })), status: 422, pointer: "/shippingAddress/city" },
-  { name: "shipping address with extra field", payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", city: "C", postalCode: "1", country: "FR", gps: "x" } })), status: 422, pointer: "/shippingAddress/gps" },
-  { name: "shipping country not ISO-3166", payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", city: "C", postalCode: "1", country: "France" } })), status: 422, pointer: "/shippingAddress/country" },
+  {
+    name: "shipping address missing city",
+    payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", postalCode: "1", country: "FR" } })),
+    status: 422,
+    pointer: "/shippingAddress/city",
+  },
+  {
+    name: "shipping address with extra field",
+    payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", city: "C", postalCode: "1", country: "FR", gps: "x" } })),
+    status: 422,
+    pointer: "/shippingAddress/gps",
+  },
+  {
+    name: "shipping country not ISO-3166",
+    payload: json(orderBody({ shippingAddress: { name: "A", line1: "B", city: "C", postalCode: "1", country: "France" } })),
+    status: 422,
+    pointer: "/shippingAddress/country",
+  },
   // Headers
   { name: "Idempotency-Key with a space", payload: validJson, headers: { "idempotency-key": "oa-test- bad key" }, status: 400 },
   { name: "Idempotency-Key too long", payload: validJson, headers: { "idempotency-key": `${TEST_PREFIX}${"k".repeat(280)}` }, status: 400 },
@@ -121,19 +207,27 @@ function request(testCase: BadInput, index: number): InjectOptions {
 describe("bad input to POST /orders", () => {
   it("has at least 40 cases", () => expect(cases.length).toBeGreaterThanOrEqual(40));
 
-  it.each(cases.map((testCase, index) => [testCase.name, testCase, index] as const))("%s -> 4xx problem+json, nothing written", async (_name, testCase, index) => {
-    const before: RowCounts = await countRows(prisma);
-    const response = await app.inject(request(testCase, index));
+  it.each(cases.map((testCase, index) => [testCase.name, testCase, index] as const))(
+    "%s -> 4xx problem+json, nothing written",
+    async (_name, testCase, index) => {
+      const before: RowCounts = await countRows(prisma);
+      const response = await app.inject(request(testCase, index));
 
-    expect(response.statusCode).toBe(testCase.status);
-    expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
-    const problem = response.json();
-    expect(problem).toMatchObject({ status: testCase.status, type: expect.stringMatching(/^urn:orderflow:problem:/), title: expect.any(String), code: expect.any(String) });
-    expect(response.body).not.toMatch(/"stack"|\bat .+\.(?:ts|js):\d+/);
-    if (testCase.pointer) expect(problem.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer: testCase.pointer })]));
+      expect(response.statusCode).toBe(testCase.status);
+      expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      const problem = response.json();
+      expect(problem).toMatchObject({
+        status: testCase.status,
+        type: expect.stringMatching(/^urn:orderflow:problem:/),
+        title: expect.any(String),
+        code: expect.any(String),
+      });
+      expect(response.body).not.toMatch(/"stack"|\bat .+\.(?:ts|js):\d+/);
+      if (testCase.pointer) expect(problem.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer: testCase.pointer })]));
 
-    expect(await countRows(prisma)).toEqual(before);
-  });
+      expect(await countRows(prisma)).toEqual(before);
+    },
+  );
 });
 
 /** A cursor as the API encodes it, with any timestamp text: clients can forge one. */
@@ -160,7 +254,6 @@ describe("bad query strings and cursors on GET /orders", () => {
   });
 });
 
-
 /** Headers the payment provider signs a webhook with (HMAC-SHA256 over `${timestamp}.${body}`). */
 function providerHeaders(secret: string, rawBody: string): Record<string, string> {
   const timestamp = Math.floor(Date.now() / 1000);
@@ -179,7 +272,12 @@ describe("fuzz regressions", () => {
     const before = await countRows(prisma);
     const callbacks = await prisma.paymentCallback.count();
     const rawBody = '{"id":"fz-evt-1","type":"payment.authorized","created":0,"data":{"payment_id":"1e309","reason":"\\ud800"}}';
-    const response = await app.inject({ method: "POST", url: "/payments/webhook", payload: rawBody, headers: { "content-type": "application/json", ...providerHeaders(testConfig().PAYMENT_WEBHOOK_SECRET, rawBody) } });
+    const response = await app.inject({
+      method: "POST",
+      url: "/payments/webhook",
+      payload: rawBody,
+      headers: { "content-type": "application/json", ...providerHeaders(testConfig().PAYMENT_WEBHOOK_SECRET, rawBody) },
+    });
     expect(response.statusCode).toBe(400);
     expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(await countRows(prisma)).toEqual(before);

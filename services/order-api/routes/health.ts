@@ -12,7 +12,11 @@ export interface HealthRouteOptions {
   isClosing: () => boolean;
 }
 
-const healthResponse = { description: "Health (application/health+json, draft-inadarei-api-health-check)", type: "object", additionalProperties: true } as const;
+const healthResponse = {
+  description: "Health (application/health+json, draft-inadarei-api-health-check)",
+  type: "object",
+  additionalProperties: true,
+} as const;
 
 /** /livez: the process answers (no dependency checks, so a database outage never restarts it). /readyz: per dependency. */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthRouteOptions): void {
@@ -26,6 +30,10 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthRouteO
       report.status = "fail";
       report.description += " (shutting down)";
     }
-    return reply.code(report.status === "fail" ? 503 : 200).type(HEALTH_CONTENT_TYPE).header("cache-control", "no-store").send(JSON.stringify(report));
+    return reply
+      .code(report.status === "fail" ? 503 : 200)
+      .type(HEALTH_CONTENT_TYPE)
+      .header("cache-control", "no-store")
+      .send(JSON.stringify(report));
   });
 }

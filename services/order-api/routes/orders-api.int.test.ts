@@ -1,7 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { cleanTestRows, orderBody, prepareTestDatabase, testApp, testConfig, testPrisma, TEST_PREFIX } from "../../../test/support/order-api/order-api-harness.ts";
+import {
+  cleanTestRows,
+  orderBody,
+  prepareTestDatabase,
+  testApp,
+  testConfig,
+  testPrisma,
+  TEST_PREFIX,
+} from "../../../test/support/order-api/order-api-harness.ts";
 
 // The accept path must never need Kafka: the app is configured with a broker address where nothing listens.
 const CLOSED_KAFKA = "127.0.0.1:1";
@@ -65,7 +73,11 @@ describe("POST /orders", () => {
     expect(ready.headers["content-type"]).toContain("application/health+json");
     expect(ready.json()).toMatchObject({
       status: "warn",
-      checks: { "database:responseTime": [{ status: "pass" }], "kafka:connectivity": [{ status: "warn" }], "schema-registry:connectivity": [{ status: "warn" }] },
+      checks: {
+        "database:responseTime": [{ status: "pass" }],
+        "kafka:connectivity": [{ status: "warn" }],
+        "schema-registry:connectivity": [{ status: "warn" }],
+      },
     });
   });
 });

@@ -38,7 +38,12 @@ export function registerPostOrder(app: FastifyInstance, options: PostOrderRouteO
       const idempotency =
         key === undefined
           ? undefined
-          : { key, requestHash: requestHash("POST", "/orders", request.body), ttlSeconds: options.idempotencyTtlSeconds, abandonedAfterMs: options.abandonedClaimAfterMs };
+          : {
+              key,
+              requestHash: requestHash("POST", "/orders", request.body),
+              ttlSeconds: options.idempotencyTtlSeconds,
+              abandonedAfterMs: options.abandonedClaimAfterMs,
+            };
       const outcome = await placeOrder(options.placeOrder, request.body, idempotency);
       if (outcome.kind === "replay") return sendReplay(reply, outcome.response);
       return reply.code(201).header("location", outcome.location).send(outcome.body);

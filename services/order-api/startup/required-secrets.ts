@@ -29,13 +29,17 @@ export function secretsRequired(config: SecretsConfig, env: NodeJS.ProcessEnv): 
 /** Each missing or public secret with what to do about it; empty when the API may start. */
 export function missingSecrets(config: SecretsConfig, env: NodeJS.ProcessEnv = process.env): string[] {
   // In any mode: the ops token exists so that holding the monitor token (dashboards, scrapers) cannot replay.
-  const problems: string[] = config.OPS_TOKEN !== "" && config.OPS_TOKEN === config.MONITOR_TOKEN ? ["OPS_TOKEN equals MONITOR_TOKEN: give operations a token of their own"] : [];
+  const problems: string[] =
+    config.OPS_TOKEN !== "" && config.OPS_TOKEN === config.MONITOR_TOKEN ? ["OPS_TOKEN equals MONITOR_TOKEN: give operations a token of their own"] : [];
   if (!secretsRequired(config, env)) return problems;
   if (config.PAYMENT_WEBHOOK_SECRET === DEV_WEBHOOK_SECRET) {
     problems.push("PAYMENT_WEBHOOK_SECRET is the public development value: set the secret shared with the payment provider");
   }
   for (const name of ["MONITOR_TOKEN", "ORDERS_READ_TOKEN", "OPS_TOKEN"] as const) {
-    if (config[name].length < MIN_TOKEN_LENGTH) problems.push(`${name} is ${config[name] === "" ? "unset (the endpoints would be open)" : "too short"}: set a random token of ${MIN_TOKEN_LENGTH}+ characters`);
+    if (config[name].length < MIN_TOKEN_LENGTH)
+      problems.push(
+        `${name} is ${config[name] === "" ? "unset (the endpoints would be open)" : "too short"}: set a random token of ${MIN_TOKEN_LENGTH}+ characters`,
+      );
   }
   return problems;
 }

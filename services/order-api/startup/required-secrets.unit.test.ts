@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { isLoopbackHost, missingSecrets, type SecretsConfig } from "./required-secrets.ts";
 
-const devDefaults: SecretsConfig = { ORDERFLOW_ENV: "development", API_HOST: "127.0.0.1", PAYMENT_WEBHOOK_SECRET: "orderflow-dev-webhook-secret", MONITOR_TOKEN: "", ORDERS_READ_TOKEN: "", OPS_TOKEN: "" };
+const devDefaults: SecretsConfig = {
+  ORDERFLOW_ENV: "development",
+  API_HOST: "127.0.0.1",
+  PAYMENT_WEBHOOK_SECRET: "orderflow-dev-webhook-secret",
+  MONITOR_TOKEN: "",
+  ORDERS_READ_TOKEN: "",
+  OPS_TOKEN: "",
+};
 const real = { PAYMENT_WEBHOOK_SECRET: "x".repeat(32), MONITOR_TOKEN: "m".repeat(32), ORDERS_READ_TOKEN: "r".repeat(32), OPS_TOKEN: "o".repeat(32) };
 
 describe("required secrets", () => {
@@ -24,6 +31,8 @@ describe("required secrets", () => {
   });
 
   it("refuses an ops token that is the monitor token, in development too", () => {
-    expect(missingSecrets({ ...devDefaults, MONITOR_TOKEN: "same-token-0123456789", OPS_TOKEN: "same-token-0123456789" }, {})).toEqual(["OPS_TOKEN equals MONITOR_TOKEN: give operations a token of their own"]);
+    expect(missingSecrets({ ...devDefaults, MONITOR_TOKEN: "same-token-0123456789", OPS_TOKEN: "same-token-0123456789" }, {})).toEqual([
+      "OPS_TOKEN equals MONITOR_TOKEN: give operations a token of their own",
+    ]);
   });
 });

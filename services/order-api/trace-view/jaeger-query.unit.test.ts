@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { toTraceView } from "./jaeger-query.ts";
 
 const T0 = 1_764_000_000_000_000; // microseconds, as Jaeger reports them
-const span = (id: string, parent: string | null, process: string, name: string, startMs: number, durationMs: number, tags: Array<{ key: string; value: unknown }> = []) => ({
+const span = (
+  id: string,
+  parent: string | null,
+  process: string,
+  name: string,
+  startMs: number,
+  durationMs: number,
+  tags: Array<{ key: string; value: unknown }> = [],
+) => ({
   traceID: "t1",
   spanID: id,
   operationName: name,
@@ -18,7 +26,10 @@ describe("toTraceView", () => {
     traceID: "t1",
     processes: { p1: { serviceName: "order-api" }, p2: { serviceName: "outbox-relay" }, p3: { serviceName: "inventory" } },
     spans: [
-      span("c", "b", "p3", "process orders", 30, 5, [{ key: "otel.status_code", value: "ERROR" }, { key: "otel.status_description", value: "stock table locked" }]),
+      span("c", "b", "p3", "process orders", 30, 5, [
+        { key: "otel.status_code", value: "ERROR" },
+        { key: "otel.status_description", value: "stock table locked" },
+      ]),
       span("a", null, "p1", "POST /orders", 0, 12, [{ key: "span.kind", value: "server" }]),
       span("b", "a", "p2", "publish orders", 20, 4),
       span("x", "gone", "p3", "process orders", 40, 1),

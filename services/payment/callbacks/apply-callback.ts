@@ -34,7 +34,12 @@ function reasonOf(payload: unknown): string {
  * payment moves (guarded update), so a late or repeated callback for a payment already decided changes nothing.
  * Returns the new status when the payment moved.
  */
-export async function applyCallback(db: SqlExecutor, callback: StoredCallback, payment: StoredPayment, emit: Emit): Promise<"AUTHORIZED" | "DECLINED" | undefined> {
+export async function applyCallback(
+  db: SqlExecutor,
+  callback: StoredCallback,
+  payment: StoredPayment,
+  emit: Emit,
+): Promise<"AUTHORIZED" | "DECLINED" | undefined> {
   let moved: "AUTHORIZED" | "DECLINED" | undefined;
   if (payment.status === "PENDING") {
     const target = callback.eventType === "payment.authorized" ? "AUTHORIZED" : "DECLINED";

@@ -32,8 +32,10 @@ export function parseProviderCallback(body: unknown): ParsedCallback {
   const data = body.data;
   if (!isRecord(data)) problems.push({ pointer: "/data", detail: "must be an object" });
   else {
-    if (typeof data.payment_id !== "string" || !ID_PATTERN.test(data.payment_id)) problems.push({ pointer: "/data/payment_id", detail: "must be the provider's payment id" });
-    if (data.reason !== undefined && (typeof data.reason !== "string" || data.reason.length > 200)) problems.push({ pointer: "/data/reason", detail: "must be a string of at most 200 characters" });
+    if (typeof data.payment_id !== "string" || !ID_PATTERN.test(data.payment_id))
+      problems.push({ pointer: "/data/payment_id", detail: "must be the provider's payment id" });
+    if (data.reason !== undefined && (typeof data.reason !== "string" || data.reason.length > 200))
+      problems.push({ pointer: "/data/reason", detail: "must be a string of at most 200 characters" });
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, callback: body as unknown as ProviderCallback };

@@ -33,7 +33,9 @@ export async function receiveCallbackIn(db: SqlExecutor, callback: ProviderCallb
     RETURNING id, event_type, payload`);
   const row = inserted[0];
   if (!row) {
-    const existing = await db.rows<{ id: string | bigint; payload: unknown }>(sql`SELECT id, payload FROM payment_callbacks WHERE provider_event_id = ${callback.id}`);
+    const existing = await db.rows<{ id: string | bigint; payload: unknown }>(
+      sql`SELECT id, payload FROM payment_callbacks WHERE provider_event_id = ${callback.id}`,
+    );
     const stored = existing[0];
     if (!stored) throw new Error(`payment callback ${callback.id} conflicted on insert but cannot be read`);
     return sameBody(stored.payload, callback) ? { kind: "duplicate", callbackId: String(stored.id) } : { kind: "conflict" };

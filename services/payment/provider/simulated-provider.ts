@@ -91,9 +91,15 @@ export class SimulatedPaymentProvider implements PaymentGateway {
     const work = async (): Promise<LedgerRow> => {
       await this.networkDelay();
       const failure = this.random() < this.options.transientErrorRate ? (this.random() < 0.5 ? "before" : "after") : undefined;
-      if (failure === "before") throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} failed (the provider answered 503)`, { code: "PROVIDER_UNAVAILABLE" });
+      if (failure === "before")
+        throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} failed (the provider answered 503)`, {
+          code: "PROVIDER_UNAVAILABLE",
+        });
       const row = await this.record(idempotencyKey, entry);
-      if (failure === "after") throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} answer lost (timeout after the provider acted)`, { code: "PROVIDER_UNAVAILABLE" });
+      if (failure === "after")
+        throw new DependencyUnavailableError("payment-provider", `simulated provider: ${operation} answer lost (timeout after the provider acted)`, {
+          code: "PROVIDER_UNAVAILABLE",
+        });
       return row;
     };
     const message = `simulated provider: ${operation} timed out after ${this.options.timeoutMs} ms`;
@@ -103,7 +109,13 @@ export class SimulatedPaymentProvider implements PaymentGateway {
   /** First write wins; a repeated key returns the stored answer, a reused key with other parameters is refused. */
   private async record(idempotencyKey: string, entry: LedgerRow & { amountMinor: bigint; currency: string }): Promise<LedgerRow> {
     // The insert, or the row a first call stored (a concurrent first call's insert is visible once it committed).
-    const [row] = await this.options.ledger.rows<{ operation: string; request_hash: string; provider_payment_id: string; outcome: string; decline_reason: string | null }>(sql`
+    const [row] = await this.options.ledger.rows<{
+      operation: string;
+      request_hash: string;
+      provider_payment_id: string;
+      outcome: string;
+      decline_reason: string | null;
+    }>(sql`
       WITH inserted AS (
         INSERT INTO provider_ledger (idempotency_key, operation, request_hash, provider_payment_id, outcome, decline_reason, amount_minor, currency)
         VALUES (${idempotencyKey}, ${entry.operation}, ${entry.requestHash}, ${entry.providerPaymentId}, ${entry.outcome}, ${entry.declineReason}, ${entry.amountMinor.toString()}::bigint, ${entry.currency})
@@ -113,8 +125,15 @@ export class SimulatedPaymentProvider implements PaymentGateway {
       UNION ALL
       SELECT operation, request_hash, provider_payment_id, outcome, decline_reason FROM provider_ledger
        WHERE idempotency_key = ${idempotencyKey} AND NOT EXISTS (SELECT 1 FROM inserted)`);
-    if (!row) throw new DependencyUnavailableError("payment-provider", `simulated provider: no ledger row for ${idempotencyKey}`, { code: "PROVIDER_UNAVAILABLE" });
-    const stored: LedgerRow = { operation: row.operation, requestHash: row.request_hash, providerPaymentId: row.provider_payment_id, outcome: row.outcome, declineReason: row.decline_reason };
+    if (!row)
+      throw new DependencyUnavailableError("payment-provider", `simulated provider: no ledger row for ${idempotencyKey}`, { code: "PROVIDER_UNAVAILABLE" });
+    const stored: LedgerRow = {
+      operation: row.operation,
+      requestHash: row.request_hash,
+      providerPaymentId: row.provider_payment_id,
+      outcome: row.outcome,
+      declineReason: row.decline_reason,
+    };
     if (stored.requestHash !== entry.requestHash || stored.operation !== entry.operation) {
       throw new PermanentError(`idempotency key ${idempotencyKey} was used before with other parameters`, { code: "IDEMPOTENCY_KEY_REUSED" });
     }

@@ -83,10 +83,7 @@ export function topicRecordSubject(topic: string, schema: AvroRecordSchema): str
 export async function registerSchema(registry: SchemaRegistry, topic: string, avsc: string | AvroRecordSchema): Promise<RegisteredSchema> {
   const schema = parseAvroSchema(avsc);
   const subject = topicRecordSubject(topic, schema);
-  const { id } = await registry.register(
-    { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-    { subject, compatibility: COMPATIBILITY.BACKWARD },
-  );
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
   return { id, subject };
 }
 

@@ -180,18 +180,29 @@ describe("consumer runner, batch path", () => {
         ),
         OrderCancelled: preparedHandler<"OrderCancelled", boolean>(
           async (event, ctx) => (await ctx.db.rows(sql`SELECT 1 FROM outbox WHERE key = ${event.orderId} AND payload->>'customer_id' = ${marker}`)).length > 0,
-          async (event, ctx, sawPlaced) => void (await ctx.emit("OrderConfirmed", event.orderId, { customer_id: `${name}:saw:${sawPlaced}`, total_minor: 1, currency: "EUR" })),
+          async (event, ctx, sawPlaced) =>
+            void (await ctx.emit("OrderConfirmed", event.orderId, { customer_id: `${name}:saw:${sawPlaced}`, total_minor: 1, currency: "EUR" })),
         ),
       },
     };
     // Published before the runner starts: each order's OrderPlaced and OrderCancelled arrive in one fetched run.
     for (const placed of placedEvents) {
       await bench.publish("OrderPlaced", placed);
-      await bench.publish("OrderCancelled", { event_id: randomUUID(), order_id: placed.order_id, occurred_at: Date.now(), customer_id: "c", total_minor: 1, currency: "EUR", reason: "test" });
+      await bench.publish("OrderCancelled", {
+        event_id: randomUUID(),
+        order_id: placed.order_id,
+        occurred_at: Date.now(),
+        customer_id: "c",
+        total_minor: 1,
+        currency: "EUR",
+        reason: "test",
+      });
     }
     const runner = await bench.startRunner(definition);
     await runner.waitForOutcomes(16, 30_000);
-    const { rows } = await pool.query<{ seen: string }>("SELECT payload->>'customer_id' AS seen FROM outbox WHERE payload->>'customer_id' LIKE $1", [`${name}:saw:%`]);
+    const { rows } = await pool.query<{ seen: string }>("SELECT payload->>'customer_id' AS seen FROM outbox WHERE payload->>'customer_id' LIKE $1", [
+      `${name}:saw:%`,
+    ]);
     expect(rows.map((r) => r.seen)).toEqual(placedEvents.map(() => `${name}:saw:true`));
   });
 
@@ -234,8 +245,14 @@ describe("consumer runner, runs of several partitions in one transaction", () =>
     const events = Array.from({ length: 12 }, () => oneKey(3)).flat();
     // Published before the runner starts: its first fetch holds a run for every partition at once.
     await bench.publishMany("OrderPlaced", events);
-    const runner = await bench.startRunner({ group: name, topics: ["orders"], handlers: { OrderPlaced: (e, ctx) => recordEffect(e, ctx, name) } }, { overrides: { partitionsConcurrency: 6, lingerMs: 50 } });
-    await runner.waitForEvents(events.map((e) => e.event_id), 60_000);
+    const runner = await bench.startRunner(
+      { group: name, topics: ["orders"], handlers: { OrderPlaced: (e, ctx) => recordEffect(e, ctx, name) } },
+      { overrides: { partitionsConcurrency: 6, lingerMs: 50 } },
+    );
+    await runner.waitForEvents(
+      events.map((e) => e.event_id),
+      60_000,
+    );
     const effects = await effectsOf(name);
     expect(effects.map((e) => e.eventId).sort()).toEqual(events.map((e) => e.event_id).sort());
     const partitionOf = new Map(runner.outcomes.map((o) => [o.eventId, o.partition]));
@@ -255,7 +272,10 @@ describe("consumer runner, runs of several partitions in one transaction", () =>
     await bench.publishMany("OrderPlaced", events);
     const runner = await bench.startRunner(definition, { overrides: { partitionsConcurrency: 6, lingerMs: 50 } });
     const good = events.filter((e) => e.event_id !== poison);
-    await runner.waitForEvents(good.map((e) => e.event_id), 60_000); // a dead-lettered outcome carries no event id
+    await runner.waitForEvents(
+      good.map((e) => e.event_id),
+      60_000,
+    ); // a dead-lettered outcome carries no event id
     await dlq.waitFor((records) => records.length >= 1, 10_000, "the poison record's dead letter");
     expect(failures()).toBeGreaterThanOrEqual(1);
     const effects = await effectsOf(name);
@@ -275,10 +295,14 @@ describe("consumer runner, a frozen peer", () => {
     const sku = `FROZEN-${randomUUID().slice(0, 8)}`;
     await pool.query("INSERT INTO products (sku, name, price_minor, currency) VALUES ($1, $1, 100, 'EUR')", [sku]);
     await pool.query("INSERT INTO stock (sku, available) VALUES ($1, 1)", [sku]);
-    const frozen = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../../../test/support/consumer/hold-row-lock.ts", import.meta.url)), sku], {
-      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_IDLE_IN_TX_TIMEOUT_MS: "3000" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const frozen = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("../../../test/support/consumer/hold-row-lock.ts", import.meta.url)), sku],
+      {
+        env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_IDLE_IN_TX_TIMEOUT_MS: "3000" },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         frozen.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("locked") && resolve());

@@ -13,7 +13,14 @@ import { executorOf, inTransaction, type SqlExecutor } from "../db/sql.ts";
 import { isEventType, type EventType } from "../events/topic-catalogue.ts";
 import type { Logger } from "../logging/create-logger.ts";
 import { insertOutboxRows, type OutboxRow } from "../outbox/outbox-write.ts";
-import { TransientError, type ConsumerDefinition, type EventEnvelope, type EventHandler, type HandlerContext, type PreparedHandler } from "./consumer-handler.ts";
+import {
+  TransientError,
+  type ConsumerDefinition,
+  type EventEnvelope,
+  type EventHandler,
+  type HandlerContext,
+  type PreparedHandler,
+} from "./consumer-handler.ts";
 import { withSpanContext } from "./consumer-span.ts";
 import { alreadyDelivered, recordFirstDeliveries } from "./inbox.ts";
 import { decodeRecord, type DecodedEvent, type RawRecord } from "./message-decoder.ts";
@@ -110,9 +117,19 @@ function applyInTransaction(deps: BatchDeps, items: readonly Item[], attempt: nu
     () =>
       inTransaction(deps.pool, async (db) => {
         const handled = items.filter((item) => item.handler !== undefined);
-        const fresh = await recordFirstDeliveries(db, group, handled.map((item) => item.decoded.eventId));
+        const fresh = await recordFirstDeliveries(
+          db,
+          group,
+          handled.map((item) => item.decoded.eventId),
+        );
         const { beginRun, finishRun } = deps.definition;
-        const run = beginRun ? await beginRun(handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope), db, group) : undefined;
+        const run = beginRun
+          ? await beginRun(
+              handled.filter((item) => fresh.has(item.decoded.eventId)).map((item) => item.envelope),
+              db,
+              group,
+            )
+          : undefined;
         const rows: OutboxRow[] = [];
         const outcomes: OutcomeRecord[] = [];
         for (const item of items) outcomes.push(await applyOne(item, fresh, { db, rows, group, attempt, run }));
@@ -133,7 +150,15 @@ async function toItem(deps: BatchDeps, traced: TracedRecord): Promise<Item> {
   // Built on first use: most events log nothing, and a pino child serialises its bindings when created.
   let logger: Logger | undefined;
   Object.defineProperty(item, "logger", {
-    get: () => (logger ??= deps.logger.child({ event_id: decoded.eventId, event_type: decoded.eventType, order_id: decoded.orderId, topic: record.topic, partition: record.partition, offset: record.offset })),
+    get: () =>
+      (logger ??= deps.logger.child({
+        event_id: decoded.eventId,
+        event_type: decoded.eventType,
+        order_id: decoded.orderId,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      })),
   });
   return item;
 }
@@ -167,14 +192,29 @@ async function prepareAll(deps: BatchDeps, items: Item[], attempt: number): Prom
   const splitResult = split === undefined ? undefined : { index: split };
   if (pending.length === 0) return splitResult;
   const pool = executorOf(deps.pool);
-  const seen = await mapDatabaseErrors(() => alreadyDelivered(pool, deps.definition.group, pending.map((item) => item.decoded.eventId)), deps.databaseUrl);
+  const seen = await mapDatabaseErrors(
+    () =>
+      alreadyDelivered(
+        pool,
+        deps.definition.group,
+        pending.map((item) => item.decoded.eventId),
+      ),
+    deps.databaseUrl,
+  );
   const todo = pending.filter((item) => !seen.has(item.decoded.eventId));
   const failures = new Map<Item, unknown>();
   for (let start = 0; start < todo.length; start += deps.prepareConcurrency) {
     await Promise.all(
       todo.slice(start, start + deps.prepareConcurrency).map(async (item) => {
         const handler = item.handler as PreparedHandler<EventType>;
-        const ctx = { db: pool, get logger() { return item.logger; }, group: deps.definition.group, attempt };
+        const ctx = {
+          db: pool,
+          get logger() {
+            return item.logger;
+          },
+          group: deps.definition.group,
+          attempt,
+        };
         try {
           item.prepared = { value: await withSpanContext(item.context, () => handler.prepare(item.envelope, ctx)) };
         } catch (error) {
@@ -196,11 +236,27 @@ interface ApplyScope {
 }
 
 async function applyOne(item: Item, fresh: Set<string>, scope: ApplyScope): Promise<OutcomeRecord> {
-  const base = { topic: item.record.topic, partition: item.record.partition, offset: item.record.offset, attempts: scope.attempt, eventId: item.decoded.eventId, eventType: item.decoded.eventType };
+  const base = {
+    topic: item.record.topic,
+    partition: item.record.partition,
+    offset: item.record.offset,
+    attempts: scope.attempt,
+    eventId: item.decoded.eventId,
+    eventType: item.decoded.eventType,
+  };
   const handler = item.handler;
   if (handler === undefined) return { ...base, outcome: "skipped" };
   if (!fresh.delete(item.decoded.eventId)) return { ...base, outcome: "duplicate" };
-  const ctx: HandlerContext = { db: scope.db, emit: bufferedEmit(scope.rows, item.context), get logger() { return item.logger; }, group: scope.group, attempt: scope.attempt, run: scope.run };
+  const ctx: HandlerContext = {
+    db: scope.db,
+    emit: bufferedEmit(scope.rows, item.context),
+    get logger() {
+      return item.logger;
+    },
+    group: scope.group,
+    attempt: scope.attempt,
+    run: scope.run,
+  };
   await withSpanContext(item.context, async () => {
     if (typeof handler === "function") return handler(item.envelope, ctx);
     // Its inbox row was there when prepare was skipped and is gone now (retention ran in between): try again.

@@ -32,7 +32,9 @@ function confirmingGroup(failures: Map<string, (attempt: number) => void> = new 
 }
 
 async function effects(ids: Iterable<string>): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND event_type = 'OrderConfirmed'", [[...ids]]);
+  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE key = ANY($1::text[]) AND event_type = 'OrderConfirmed'", [
+    [...ids],
+  ]);
   return Number(rows[0]!.n);
 }
 
@@ -99,7 +101,9 @@ describe("consumer runner", () => {
 
     expect(await effects(good.map((e) => e.order_id))).toBe(3);
     // emit() stored the processing span's context: the same trace as the producer's traceparent.
-    const { rows } = await pool.query<{ headers: { traceparent?: string } }>("SELECT headers FROM outbox WHERE key = $1 AND event_type = 'OrderConfirmed'", [orderId]);
+    const { rows } = await pool.query<{ headers: { traceparent?: string } }>("SELECT headers FROM outbox WHERE key = $1 AND event_type = 'OrderConfirmed'", [
+      orderId,
+    ]);
     expect(rows[0]!.headers.traceparent?.split("-")[1]).toBe(TRACEPARENT.split("-")[1]);
     await dlq.stop();
   });
@@ -107,9 +111,24 @@ describe("consumer runner", () => {
   it("retries transient failures with backoff, dead-letters permanent ones at once and exhausted ones after the last attempt", async () => {
     const [flaky, permanent, broken] = [placed(1)[0]!, placed(1)[0]!, placed(1)[0]!];
     const failures = new Map<string, (attempt: number) => void>([
-      [flaky.order_id, (attempt) => { if (attempt < 3) throw new Error(`flaky attempt ${attempt}`); }],
-      [permanent.order_id, () => { throw new PermanentError("no such customer", { code: "UNKNOWN_CUSTOMER" }); }],
-      [broken.order_id, () => { throw new Error("always broken"); }],
+      [
+        flaky.order_id,
+        (attempt) => {
+          if (attempt < 3) throw new Error(`flaky attempt ${attempt}`);
+        },
+      ],
+      [
+        permanent.order_id,
+        () => {
+          throw new PermanentError("no such customer", { code: "UNKNOWN_CUSTOMER" });
+        },
+      ],
+      [
+        broken.order_id,
+        () => {
+          throw new Error("always broken");
+        },
+      ],
     ]);
     const definition = confirmingGroup(failures);
     const dlq = await bench.dlqCollector(definition.group);

@@ -15,7 +15,15 @@ import { ensureTopics, withAdmin } from "../kafka/kafka-admin.ts";
 import { createConsumer } from "../kafka/kafka-consumer.ts";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
-import { applyRecord, applyRecords, createTransactionCoalescer, type BatchDeps, type OutcomeRecord, type TracedRecord, type TransactionCoalescer } from "./batch-transaction.ts";
+import {
+  applyRecord,
+  applyRecords,
+  createTransactionCoalescer,
+  type BatchDeps,
+  type OutcomeRecord,
+  type TracedRecord,
+  type TransactionCoalescer,
+} from "./batch-transaction.ts";
 import type { ConsumerDefinition } from "./consumer-handler.ts";
 import { endProcessSpan, startProcessSpan } from "./consumer-span.ts";
 import { deadLetterMessage, errorCodeOf } from "./dead-letter.ts";
@@ -107,7 +115,10 @@ export class ConsumerRunner {
     this.deadLetters = new DeadLetterSender(deps.kafka, this.log);
     const { pool, registry, databaseUrl } = deps;
     this.batchDeps = { pool, registry, logger: this.log, definition, prepareConcurrency: PREPARE_CONCURRENCY, ...(databaseUrl ? { databaseUrl } : {}) };
-    this.coalescer = createTransactionCoalescer(this.batchDeps, { lingerMs: options.lingerMs, maxRecords: Math.max(MAX_RECORDS_PER_TRANSACTION, options.batchSize) });
+    this.coalescer = createTransactionCoalescer(this.batchDeps, {
+      lingerMs: options.lingerMs,
+      maxRecords: Math.max(MAX_RECORDS_PER_TRANSACTION, options.batchSize),
+    });
     this.committer = new OffsetCommitter(this.consumer, this.log, { intervalMs: options.commitIntervalMs, threshold: options.commitThreshold });
   }
 
@@ -187,7 +198,10 @@ export class ConsumerRunner {
     await this.committer.flush();
     this.committer.stop();
     const result = await Promise.race([
-      this.consumer.disconnect().then(() => this.deadLetters.disconnect()).then(() => "done" as const),
+      this.consumer
+        .disconnect()
+        .then(() => this.deadLetters.disconnect())
+        .then(() => "done" as const),
       deadline,
     ]);
     clearTimeout(timer);
@@ -208,7 +222,9 @@ export class ConsumerRunner {
       const { batch } = payload;
       for (let start = 0; start < batch.messages.length; start += this.options.batchSize) {
         if (!this.canContinue(payload)) return;
-        const records = batch.messages.slice(start, start + this.options.batchSize).map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
+        const records = batch.messages
+          .slice(start, start + this.options.batchSize)
+          .map((m) => tracedRecord(toRawRecord(batch.topic, batch.partition, m), this.definition.group));
         if (!(await this.applyRuns(records, payload))) return;
       }
     } finally {
@@ -238,7 +254,10 @@ export class ConsumerRunner {
           rest = rest.slice(1);
         }
       } catch (error) {
-        this.log.info({ topic: run[0]!.record.topic, partition: run[0]!.record.partition, records: run.length, code: errorCodeOf(error) }, "run failed; retrying its records one by one");
+        this.log.info(
+          { topic: run[0]!.record.topic, partition: run[0]!.record.partition, records: run.length, code: errorCodeOf(error) },
+          "run failed; retrying its records one by one",
+        );
         // A run of one record was that record's attempt 1 (its prepare saw attempt 1): the retries go on from 2.
         // In a longer run the failure may be another record's: each record starts its own attempts.
         return this.applyOneByOne(run, payload, run.length === 1 ? error : undefined);
@@ -297,7 +316,17 @@ export class ConsumerRunner {
     const delay = backoffDelay(count, this.options.pauseBackoff);
     const resume = pause();
     for (const listener of this.pauseListeners) listener(record.topic, record.partition);
-    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, delayMs: delay, code: errorCodeOf(reason), reason: reason instanceof Error ? reason.message : String(reason) }, "dependency unavailable: partition paused");
+    this.log.warn(
+      {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        delayMs: delay,
+        code: errorCodeOf(reason),
+        reason: reason instanceof Error ? reason.message : String(reason),
+      },
+      "dependency unavailable: partition paused",
+    );
     const timer = setTimeout(() => {
       this.resumeTimers.delete(timer);
       if (!this.isStopping) resume();
@@ -334,7 +363,13 @@ export class ConsumerRunner {
   }
 
   /** The retry policy for one failed attempt: a final result, or the failure to retry after (backoff done). */
-  private async afterFailure(traced: TracedRecord, error: unknown, attempt: number, earlier: Failure | undefined, heartbeat: () => Promise<void>): Promise<HandleResult | Failure> {
+  private async afterFailure(
+    traced: TracedRecord,
+    error: unknown,
+    attempt: number,
+    earlier: Failure | undefined,
+    heartbeat: () => Promise<void>,
+  ): Promise<HandleResult | Failure> {
     const { record } = traced;
     const kind = classifyFailure(error);
     const lastAttempt = attempt >= this.options.maxAttempts;
@@ -344,7 +379,10 @@ export class ConsumerRunner {
     }
     const failure = { error, attempts: attempt, firstFailureAt: earlier?.firstFailureAt ?? new Date() };
     if (kind === "message" || (kind === "retryable" && lastAttempt)) return this.deadLetter(traced, failure);
-    this.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error }, kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying");
+    this.log.warn(
+      { topic: record.topic, partition: record.partition, offset: record.offset, attempt, code: errorCodeOf(error), err: error },
+      kind === "outage" ? "dependency unavailable, retrying" : "transient failure, retrying",
+    );
     await this.waitWithHeartbeats(backoffDelay(attempt, this.options.retryBackoff), heartbeat);
     if (this.isStopping) {
       endProcessSpan(traced.span, "abandoned", error);
@@ -363,11 +401,22 @@ export class ConsumerRunner {
       return { kind: "pause", reason: error };
     }
     this.log.error(
-      { topic: record.topic, partition: record.partition, offset: record.offset, attempts: failure.attempts, code: errorCodeOf(failure.error), err: failure.error, dlq: this.dlqTopic },
+      {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        attempts: failure.attempts,
+        code: errorCodeOf(failure.error),
+        err: failure.error,
+        dlq: this.dlqTopic,
+      },
       "message dead-lettered",
     );
     endProcessSpan(span, "dead-lettered", failure.error);
-    return { kind: "done", record: { topic: record.topic, partition: record.partition, offset: record.offset, attempts: failure.attempts, outcome: "dead-lettered" } };
+    return {
+      kind: "done",
+      record: { topic: record.topic, partition: record.partition, offset: record.offset, attempts: failure.attempts, outcome: "dead-lettered" },
+    };
   }
 
   /**

@@ -42,13 +42,26 @@ export interface ReadLimits {
 }
 
 /** The read did not reach the topic's end in time (the broker is slow or down); retrying may succeed. */
-export const DeadLetterReadTimeoutError = defineError({ code: "DEAD_LETTER_READ_TIMEOUT", status: 503, title: "Reading the dead-letter topic took too long", canRetry: true });
+export const DeadLetterReadTimeoutError = defineError({
+  code: "DEAD_LETTER_READ_TIMEOUT",
+  status: 503,
+  title: "Reading the dead-letter topic took too long",
+  canRetry: true,
+});
 /** No letter at the asked position (among those read). */
 export const DeadLetterNotFoundError = defineError({ code: "DEAD_LETTER_NOT_FOUND", status: 404, title: "No such dead letter" });
 /** The selection is incomplete or ambiguous (an offset in several partitions). */
-export const DeadLetterSelectionError = defineError({ code: "DEAD_LETTER_SELECTION_INVALID", status: 400, title: "The dead-letter selection is incomplete or ambiguous" });
+export const DeadLetterSelectionError = defineError({
+  code: "DEAD_LETTER_SELECTION_INVALID",
+  status: 400,
+  title: "The dead-letter selection is incomplete or ambiguous",
+});
 /** A letter without the header naming its original topic cannot be sent back. */
-export const DeadLetterNotReplayableError = defineError({ code: "DEAD_LETTER_NOT_REPLAYABLE", status: 422, title: "The dead letter does not name its original topic" });
+export const DeadLetterNotReplayableError = defineError({
+  code: "DEAD_LETTER_NOT_REPLAYABLE",
+  status: 422,
+  title: "The dead letter does not name its original topic",
+});
 
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
 const REPLAY_TIMEOUT_MS = 30_000;
@@ -60,7 +73,10 @@ export async function listDeadLetterTopics(kafka: Kafka, prefix: string): Promis
 }
 
 /** Where each partition's read starts and ends: the newest maxLetters below the high watermark, or just `only`. */
-export function readPlan(offsets: readonly PartitionOffsets[], limits: Pick<ReadLimits, "maxLetters" | "only"> = {}): Map<number, { start: number; end: number }> {
+export function readPlan(
+  offsets: readonly PartitionOffsets[],
+  limits: Pick<ReadLimits, "maxLetters" | "only"> = {},
+): Map<number, { start: number; end: number }> {
   const plan = new Map<number, { start: number; end: number }>();
   for (const { partition, low, high } of offsets) {
     if (high <= low) continue;
@@ -82,13 +98,18 @@ export async function readDeadLetters(kafka: Kafka, topic: string, limits: ReadL
   const offsets = await withAdmin(kafka, (admin) => fetchTopicOffsets(admin, topic));
   const plan = readPlan(offsets, limits);
   const depth = offsets.reduce((sum, p) => sum + Math.max(0, p.high - p.low), 0);
-  const truncated = limits.only === undefined && [...plan.entries()].some(([partition, range]) => range.start > (offsets.find((p) => p.partition === partition)?.low ?? 0));
+  const truncated =
+    limits.only === undefined && [...plan.entries()].some(([partition, range]) => range.start > (offsets.find((p) => p.partition === partition)?.low ?? 0));
   if (plan.size === 0) return { topic, depth, letters: [], truncated: false };
   const timeoutMs = limits.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   const groupId = `dlq-reader-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   try {
-    const letters = await withTimeout(consumeRange(consumer, topic, plan), timeoutMs, () => new DeadLetterReadTimeoutError({ detail: `reading ${topic} did not finish within ${timeoutMs} ms` }));
+    const letters = await withTimeout(
+      consumeRange(consumer, topic, plan),
+      timeoutMs,
+      () => new DeadLetterReadTimeoutError({ detail: `reading ${topic} did not finish within ${timeoutMs} ms` }),
+    );
     return { topic, depth, letters: letters.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset)), truncated };
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -127,7 +148,8 @@ async function consumeRange(consumer: Consumer, topic: string, plan: Map<number,
 /** Sends each dead letter's original key, value and headers back to its original topic; returns how many. */
 export async function replayDeadLetters(kafka: Kafka, letters: readonly DeadLetter[], timeoutMs = REPLAY_TIMEOUT_MS): Promise<number> {
   for (const letter of letters) {
-    if (!letter.headers[DLQ_HEADERS.originalTopic]) throw new DeadLetterNotReplayableError({ detail: `${letter.topic}/${letter.partition}@${letter.offset} has no ${DLQ_HEADERS.originalTopic} header` });
+    if (!letter.headers[DLQ_HEADERS.originalTopic])
+      throw new DeadLetterNotReplayableError({ detail: `${letter.topic}/${letter.partition}@${letter.offset} has no ${DLQ_HEADERS.originalTopic} header` });
   }
   const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   const send = async (): Promise<void> => {
@@ -141,7 +163,11 @@ export async function replayDeadLetters(kafka: Kafka, letters: readonly DeadLett
     }
   };
   try {
-    await withTimeout(send(), timeoutMs, () => new DeadLetterReadTimeoutError({ detail: `replaying ${letters.length} letter(s) did not finish within ${timeoutMs} ms` }));
+    await withTimeout(
+      send(),
+      timeoutMs,
+      () => new DeadLetterReadTimeoutError({ detail: `replaying ${letters.length} letter(s) did not finish within ${timeoutMs} ms` }),
+    );
   } finally {
     await producer.disconnect().catch(() => undefined);
   }
@@ -156,10 +182,17 @@ export function replayedFrom(letter: Pick<DeadLetter, "topic" | "partition" | "o
 /** The letters a replay selects: all, or the one at `offset` (and `partition` when the offset is ambiguous). */
 export function selectLetters(letters: readonly DeadLetter[], selection: { all: boolean; offset?: string; partition?: number }): DeadLetter[] {
   if (selection.all) return [...letters];
-  if (selection.offset === undefined) throw new DeadLetterSelectionError({ detail: "replay needs an offset (and a partition when several partitions have it) or all" });
+  if (selection.offset === undefined)
+    throw new DeadLetterSelectionError({ detail: "replay needs an offset (and a partition when several partitions have it) or all" });
   const matches = letters.filter((l) => l.offset === selection.offset && (selection.partition === undefined || l.partition === selection.partition));
-  if (matches.length === 0) throw new DeadLetterNotFoundError({ detail: `no dead letter at offset ${selection.offset}${selection.partition === undefined ? "" : ` in partition ${selection.partition}`}` });
-  if (matches.length > 1) throw new DeadLetterSelectionError({ detail: `offset ${selection.offset} exists in partitions ${matches.map((m) => m.partition).join(", ")}: name the partition` });
+  if (matches.length === 0)
+    throw new DeadLetterNotFoundError({
+      detail: `no dead letter at offset ${selection.offset}${selection.partition === undefined ? "" : ` in partition ${selection.partition}`}`,
+    });
+  if (matches.length > 1)
+    throw new DeadLetterSelectionError({
+      detail: `offset ${selection.offset} exists in partitions ${matches.map((m) => m.partition).join(", ")}: name the partition`,
+    });
   return matches;
 }
 

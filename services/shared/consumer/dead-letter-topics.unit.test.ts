@@ -11,8 +11,14 @@ describe("dead-letter reads", () => {
   ];
 
   it("plans the newest maxLetters of each non-empty partition, or everything", () => {
-    expect([...readPlan(offsets, { maxLetters: 100 })]).toEqual([[0, { start: 400, end: 500 }], [1, { start: 10, end: 12 }]]);
-    expect([...readPlan(offsets)]).toEqual([[0, { start: 0, end: 500 }], [1, { start: 10, end: 12 }]]);
+    expect([...readPlan(offsets, { maxLetters: 100 })]).toEqual([
+      [0, { start: 400, end: 500 }],
+      [1, { start: 10, end: 12 }],
+    ]);
+    expect([...readPlan(offsets)]).toEqual([
+      [0, { start: 0, end: 500 }],
+      [1, { start: 10, end: 12 }],
+    ]);
   });
 
   it("plans a single letter for a replay, and nothing when it is outside the log", () => {

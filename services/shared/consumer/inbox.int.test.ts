@@ -11,7 +11,11 @@ const otherGroup = `${group}-other`;
 
 async function seed(consumerGroup: string, count: number, ageHours: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
-  await pool.query("INSERT INTO inbox (consumer_group, event_id, processed_at) SELECT $1, unnest($2::uuid[]), now() - make_interval(hours => $3)", [consumerGroup, ids, ageHours]);
+  await pool.query("INSERT INTO inbox (consumer_group, event_id, processed_at) SELECT $1, unnest($2::uuid[]), now() - make_interval(hours => $3)", [
+    consumerGroup,
+    ids,
+    ageHours,
+  ]);
   return ids;
 }
 

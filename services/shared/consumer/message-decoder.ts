@@ -48,8 +48,12 @@ async function writerRecordName(registry: SchemaRegistry, schemaId: number): Pro
   } catch (error) {
     if (error instanceof PermanentError) throw error;
     const status = statusOf(error);
-    if (status === 404 || status === 422) throw new PermanentError(`schema id ${schemaId} is unknown to the registry`, { code: "UNKNOWN_SCHEMA_ID", cause: error });
-    throw new DependencyUnavailableError("schema-registry", `schema registry unavailable: ${error instanceof Error ? error.message : String(error)}`, { code: "REGISTRY_UNAVAILABLE", cause: error });
+    if (status === 404 || status === 422)
+      throw new PermanentError(`schema id ${schemaId} is unknown to the registry`, { code: "UNKNOWN_SCHEMA_ID", cause: error });
+    throw new DependencyUnavailableError("schema-registry", `schema registry unavailable: ${error instanceof Error ? error.message : String(error)}`, {
+      code: "REGISTRY_UNAVAILABLE",
+      cause: error,
+    });
   }
 }
 
@@ -73,13 +77,17 @@ export async function decodeRecord(registry: SchemaRegistry, record: RawRecord):
   const value = record.value;
   if (value === null || value.length === 0) throw new PermanentError("record has no value (tombstone)", { code: "EMPTY_VALUE" });
   const schemaId = readSchemaId(value);
-  if (schemaId === undefined) throw new PermanentError("value is not in the schema registry wire format (magic byte 0 + schema id)", { code: "NOT_WIRE_FORMAT" });
+  if (schemaId === undefined)
+    throw new PermanentError("value is not in the schema registry wire format (magic byte 0 + schema id)", { code: "NOT_WIRE_FORMAT" });
   const fullName = await writerRecordName(registry, schemaId);
   let decoded: unknown;
   try {
     decoded = await decode(registry, value);
   } catch (error) {
-    throw new PermanentError(`Avro body does not decode with schema ${schemaId} (${fullName}): ${error instanceof Error ? error.message : String(error)}`, { code: "AVRO_DECODE_FAILED", cause: error });
+    throw new PermanentError(`Avro body does not decode with schema ${schemaId} (${fullName}): ${error instanceof Error ? error.message : String(error)}`, {
+      code: "AVRO_DECODE_FAILED",
+      cause: error,
+    });
   }
   if (typeof decoded !== "object" || decoded === null) throw new PermanentError("decoded value is not a record", { code: "INVALID_EVENT" });
   const payload = { ...(decoded as Record<string, unknown>) };

@@ -7,7 +7,14 @@ import { DatabaseUnavailableError } from "../db/index.ts";
 import { deadLetterMessage, DLQ_HEADERS, errorCodeOf, originalHeaders } from "./dead-letter.ts";
 import { decodeRecord, headersAsText, type RawRecord } from "./message-decoder.ts";
 
-const record = (value: Buffer | null, headers: Record<string, string> = {}): RawRecord => ({ topic: "t.orders", partition: 2, offset: "41", key: Buffer.from("k"), value, headers });
+const record = (value: Buffer | null, headers: Record<string, string> = {}): RawRecord => ({
+  topic: "t.orders",
+  partition: 2,
+  offset: "41",
+  key: Buffer.from("k"),
+  value,
+  headers,
+});
 
 /** Only what the decoder calls; each test decides how the registry answers. */
 function fakeRegistry(getSchema: (id: number) => Promise<unknown>, decoded: unknown = {}): SchemaRegistry {
@@ -21,7 +28,7 @@ describe("decodeRecord", () => {
   it("refuses tombstones and values without the wire format as permanent failures", async () => {
     const registry = fakeRegistry(async () => ({ name: "orderflow.events.OrderPlaced" }));
     await expect(decodeRecord(registry, record(null))).rejects.toMatchObject({ code: "EMPTY_VALUE", canRetry: false });
-    await expect(decodeRecord(registry, record(Buffer.from("{\"json\":true}")))).rejects.toMatchObject({ code: "NOT_WIRE_FORMAT" });
+    await expect(decodeRecord(registry, record(Buffer.from('{"json":true}')))).rejects.toMatchObject({ code: "NOT_WIRE_FORMAT" });
   });
 
   it("tells an unknown schema id (permanent) from an unreachable registry (an outage: pause, never dead-letter)", async () => {
@@ -39,14 +46,24 @@ describe("decodeRecord", () => {
     await expect(decodeRecord(registry({ ...validPayload, order_id: "nope" }), record(wire(1)))).rejects.toMatchObject({ code: "INVALID_EVENT" });
     await expect(decodeRecord(registry(validPayload), record(wire(1), { "event-type": "OrderCancelled" }))).rejects.toMatchObject({ code: "INVALID_EVENT" });
     const decoded = await decodeRecord(registry(validPayload), record(wire(1), { "event-type": "OrderPlaced" }));
-    expect(decoded).toMatchObject({ eventType: "OrderPlaced", eventId: validPayload.event_id, orderId: validPayload.order_id, occurredAt: new Date(validPayload.occurred_at) });
+    expect(decoded).toMatchObject({
+      eventType: "OrderPlaced",
+      eventId: validPayload.event_id,
+      orderId: validPayload.order_id,
+      occurredAt: new Date(validPayload.occurred_at),
+    });
   });
 });
 
 describe("dead letters", () => {
   it("keep the original key, value and headers and add where and why", () => {
     const original = record(Buffer.from("poison"), { traceparent: "00-abc-def-01" });
-    const message = deadLetterMessage(original, "inventory", { error: new PermanentError("bad", { code: "X_BAD" }), attempts: 1, firstFailureAt: new Date(0) }, new Date(1_000));
+    const message = deadLetterMessage(
+      original,
+      "inventory",
+      { error: new PermanentError("bad", { code: "X_BAD" }), attempts: 1, firstFailureAt: new Date(0) },
+      new Date(1_000),
+    );
     expect(message.key).toEqual(original.key);
     expect(message.value).toEqual(original.value);
     expect(message.headers).toEqual({

@@ -82,6 +82,9 @@ describe("RunCoalescer", () => {
     const coalescer = new RunCoalescer(recordingApply(calls), { lingerMs: 1_000, maxRecords: 3 });
     const tickets = [coalescer.enter(), coalescer.enter(), coalescer.enter()];
     await Promise.all([tickets[0]!.submit(["a1", "a2", "a3", "a4"]), tickets[1]!.submit(["b1", "b2"]), tickets[2]!.submit(["c1"])]);
-    expect(calls).toEqual([["a1", "a2", "a3", "a4"], ["b1", "b2", "c1"]]);
+    expect(calls).toEqual([
+      ["a1", "a2", "a3", "a4"],
+      ["b1", "b2", "c1"],
+    ]);
   });
 });

@@ -44,7 +44,8 @@ export async function runConsumerService(options: ConsumerServiceOptions): Promi
     graceMs: config.SHUTDOWN_GRACE_MS + 2_000,
     telemetry: options.telemetry,
     stop: async () => {
-      for (const extension of started.reverse()) await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
+      for (const extension of started.reverse())
+        await extension.stop().catch((error: unknown) => logger.warn({ err: error, extension: extension.name }, "extension stop failed"));
       await runner.stop(); // finishes the in-flight message, commits, leaves the group
       await metrics.server.close();
       await clients.close();

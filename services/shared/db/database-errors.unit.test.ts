@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { CodedError } from "../errors/coded-error.ts";
-import { connectionFailureCode, DatabaseUnavailableError, describeDatabaseUrl, isDatabaseUnavailable, mapDatabaseErrors, toDatabaseError } from "./database-errors.ts";
+import {
+  connectionFailureCode,
+  DatabaseUnavailableError,
+  describeDatabaseUrl,
+  isDatabaseUnavailable,
+  mapDatabaseErrors,
+  toDatabaseError,
+} from "./database-errors.ts";
 
 // Shapes as observed from pg and from Prisma 7 with @prisma/adapter-pg.
 const prismaUnreachable = Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), {
@@ -34,7 +41,10 @@ describe("connection failure detection", () => {
   });
 
   it("does not take an error that says what it is for an outage, whatever its message reads like", () => {
-    const providerHiccup = new CodedError({ code: "PROVIDER_UNAVAILABLE", status: 503, title: "Provider unavailable", canRetry: true }, { detail: "connection reset by the provider" });
+    const providerHiccup = new CodedError(
+      { code: "PROVIDER_UNAVAILABLE", status: 503, title: "Provider unavailable", canRetry: true },
+      { detail: "connection reset by the provider" },
+    );
     expect(isDatabaseUnavailable(providerHiccup)).toBe(false);
     expect(isDatabaseUnavailable(new Error("Connection terminated unexpectedly"))).toBe(true);
   });
@@ -42,9 +52,7 @@ describe("connection failure detection", () => {
 
 describe("DatabaseUnavailableError", () => {
   it("is a retryable 503 problem whose client detail hides the target", async () => {
-    const mapped = await mapDatabaseErrors(() => Promise.reject(prismaUnreachable), "postgresql://u:secret@127.0.0.1:5432/orderflow").catch(
-      (e: unknown) => e,
-    );
+    const mapped = await mapDatabaseErrors(() => Promise.reject(prismaUnreachable), "postgresql://u:secret@127.0.0.1:5432/orderflow").catch((e: unknown) => e);
     expect(mapped).toBeInstanceOf(DatabaseUnavailableError);
     const error = mapped as DatabaseUnavailableError;
     expect(error.message).toContain("127.0.0.1:5432/orderflow");

@@ -8,10 +8,7 @@
  * One field-level problem: `pointer` is a JSON Pointer (RFC 6901) into the request body, e.g. "/items/1/sku";
  * `parameter` names a query or path parameter; `header` a request header.
  */
-export type FieldProblem =
-  | { pointer: string; detail: string }
-  | { parameter: string; detail: string }
-  | { header: string; detail: string };
+export type FieldProblem = { pointer: string; detail: string } | { parameter: string; detail: string } | { header: string; detail: string };
 
 /** RFC 9457 problem details plus the members Orderflow adds (code, canRetry, errors). */
 export interface ProblemDetails {
@@ -107,9 +104,11 @@ export function defineError(definition: ErrorDefinition): CodedErrorClass {
 }
 
 function toClassName(code: string): string {
-  return code
-    .toLowerCase()
-    .split("_")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("") + "Error";
+  return (
+    code
+      .toLowerCase()
+      .split("_")
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join("") + "Error"
+  );
 }

@@ -21,9 +21,13 @@ const section = (document: AsyncApiDocument, name: string): Tree => document[nam
 describe("the AsyncAPI document", () => {
   const document = buildAsyncApiDocument({ config });
 
-  it("passes the official AsyncAPI parser with zero errors", async () => {
-    expect(await parserErrors(document)).toEqual([]);
-  }, PARSER_TIMEOUT_MS);
+  it(
+    "passes the official AsyncAPI parser with zero errors",
+    async () => {
+      expect(await parserErrors(document)).toEqual([]);
+    },
+    PARSER_TIMEOUT_MS,
+  );
 
   it("has a channel per event topic and per dead-letter topic, at the real (prefixed) address", () => {
     const prefixed = buildAsyncApiDocument({ config: { ...config, TOPIC_PREFIX: "t1." } });
@@ -49,10 +53,14 @@ describe("the AsyncAPI document", () => {
     expect(Object.keys(letter.headers.properties)).toEqual(expect.arrayContaining(Object.values(DLQ_HEADERS)));
   });
 
-  it("is rejected by the parser when a payload is not valid Avro (the check can fail)", async () => {
-    const broken = structuredClone(document);
-    const messages = section(section(broken, "components") as unknown as AsyncApiDocument, "messages");
-    (messages.OrderPlaced!.payload as { schema: { type: string } }).schema.type = "recordd";
-    expect((await parserErrors(broken)).length).toBeGreaterThan(0);
-  }, PARSER_TIMEOUT_MS);
+  it(
+    "is rejected by the parser when a payload is not valid Avro (the check can fail)",
+    async () => {
+      const broken = structuredClone(document);
+      const messages = section(section(broken, "components") as unknown as AsyncApiDocument, "messages");
+      (messages.OrderPlaced!.payload as { schema: { type: string } }).schema.type = "recordd";
+      expect((await parserErrors(broken)).length).toBeGreaterThan(0);
+    },
+    PARSER_TIMEOUT_MS,
+  );
 });

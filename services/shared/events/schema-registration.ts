@@ -149,6 +149,7 @@ export async function checkEventSchema(endpoint: RegistryEndpoint, fullTopic: st
   // Confluent answers 409 for an invalid/incompatible schema on some versions; treat it as a refusal with its text.
   if (response.status === 409 || response.status === 422) return { ...base, outcome: "incompatible", messages: [JSON.stringify(response.body)] };
   const body = expectOk(`POST ${pathname}`, response) as { is_compatible?: unknown };
-  if (typeof body.is_compatible !== "boolean") throw new SchemaRegistryRequestError(`POST ${pathname}`, response.status, `no is_compatible in ${JSON.stringify(body)}`);
+  if (typeof body.is_compatible !== "boolean")
+    throw new SchemaRegistryRequestError(`POST ${pathname}`, response.status, `no is_compatible in ${JSON.stringify(body)}`);
   return { ...base, outcome: body.is_compatible ? "compatible" : "incompatible", messages: messagesOf(body) };
 }

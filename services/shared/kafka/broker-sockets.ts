@@ -20,7 +20,9 @@ export class BrokerSockets {
 
   /** kafkajs' socketFactory: the same sockets kafkajs makes, remembered until they close. */
   readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-    const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
+    const socket = ssl
+      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : net.connect({ host, port }, onConnect);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
     const key = `${host}:${port}`;
     const open = this.byBroker.get(key) ?? new Set<net.Socket>();

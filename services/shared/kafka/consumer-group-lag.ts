@@ -30,7 +30,9 @@ export interface GroupLag {
 type Owner = NonNullable<PartitionLag["owner"]>;
 
 /** topic -> partition -> owning member, decoded from each member's assignment (consumer protocol). */
-function assignments(members: ReadonlyArray<{ memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }>): Map<string, Map<number, Owner>> {
+function assignments(
+  members: ReadonlyArray<{ memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }>,
+): Map<string, Map<number, Owner>> {
   const byTopic = new Map<string, Map<number, Owner>>();
   for (const member of members) {
     if (member.memberAssignment.length === 0) continue; // joined, not yet assigned (rebalancing)

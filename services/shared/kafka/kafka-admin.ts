@@ -149,7 +149,10 @@ async function createMissing(admin: Admin, specs: TopicSpec[], timeoutMs: number
       })),
     });
   }
-  await refusePartitionMismatch(admin, specs.filter((spec) => existing.has(spec.topic)));
+  await refusePartitionMismatch(
+    admin,
+    specs.filter((spec) => existing.has(spec.topic)),
+  );
   return missing.map((spec) => spec.topic);
 }
 
@@ -182,7 +185,10 @@ export async function describeCluster(admin: Admin): Promise<ClusterDescription>
 
 /** The effective values of some configs of a topic (its own or inherited from the brokers), by name. */
 export async function describeTopicConfigs(admin: Admin, topic: string, names: string[]): Promise<Record<string, string>> {
-  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }] });
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
+  });
   return Object.fromEntries((resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
 }
 
@@ -195,17 +201,13 @@ export async function deleteTopics(admin: Admin, topics: string[], timeoutMs = 3
 
 export async function fetchTopicOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets
-    .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }))
-    .sort((a, b) => a.partition - b.partition);
+  return offsets.map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) })).sort((a, b) => a.partition - b.partition);
 }
 
 /** Committed offsets of a consumer group, for the given topics (all the group's topics when omitted). */
 export async function fetchGroupOffsets(admin: Admin, groupId: string, topics?: string[]): Promise<GroupPartitionOffset[]> {
   const result = await admin.fetchOffsets(topics === undefined ? { groupId } : { groupId, topics });
-  return result.flatMap(({ topic, partitions }) =>
-    partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })),
-  );
+  return result.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
 }
 
 export async function describeGroups(admin: Admin, groupIds: string[]): Promise<GroupDescription[]> {
@@ -214,7 +216,12 @@ export async function describeGroups(admin: Admin, groupIds: string[]): Promise<
     groupId,
     state,
     protocol,
-    members: members.map(({ memberId, clientId, clientHost, memberAssignment }) => ({ memberId, clientId, clientHost, assignment: decodeAssignment(memberAssignment) })),
+    members: members.map(({ memberId, clientId, clientHost, memberAssignment }) => ({
+      memberId,
+      clientId,
+      clientHost,
+      assignment: decodeAssignment(memberAssignment),
+    })),
   }));
 }
 

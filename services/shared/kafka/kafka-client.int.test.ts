@@ -24,7 +24,9 @@ const received = new Set<string>();
 
 async function produce(values: string[]): Promise<void> {
   // A client of its own: its connections are opened after the silence, so they work.
-  const producer = createProducer(createKafka({ brokers: [broker.brokers], clientId: "silent-link-producer", logLevel: "nothing" }), { allowAutoTopicCreation: false });
+  const producer = createProducer(createKafka({ brokers: [broker.brokers], clientId: "silent-link-producer", logLevel: "nothing" }), {
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     await producer.send({ topic, messages: values.map((value) => ({ key: value, value })) });
@@ -43,7 +45,14 @@ async function waitForReceived(count: number, timeoutMs: number): Promise<void> 
 
 beforeAll(async () => {
   broker = await startDedicatedKafka();
-  kafka = createKafka({ brokers: [broker.brokers], clientId: "silent-link-consumer", requestTimeoutMs: REQUEST_TIMEOUT_MS, retries: 3, logLevel: "warn", log: (record) => warnings.push(record) });
+  kafka = createKafka({
+    brokers: [broker.brokers],
+    clientId: "silent-link-consumer",
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    retries: 3,
+    logLevel: "warn",
+    log: (record) => warnings.push(record),
+  });
   await withAdmin(kafka, (admin) => ensureTopics(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]));
 }, 180_000);
 

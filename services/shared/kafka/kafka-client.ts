@@ -85,7 +85,12 @@ class ReconnectingKafka extends KafkaClient {
   private resetAfterTimeout({ payload }: RequestTimeoutEvent): void {
     const reason = `${payload.apiName} request to ${payload.broker} timed out after ${Date.now() - payload.sentAt} ms: connection reset`;
     const sockets = this.sockets.reset(payload.broker, reason);
-    this.sink({ level: "warn", namespace: "Connection", message: "request timed out: connection reset", details: { broker: payload.broker, clientId: payload.clientId, apiName: payload.apiName, sockets } });
+    this.sink({
+      level: "warn",
+      namespace: "Connection",
+      message: "request timed out: connection reset",
+      details: { broker: payload.broker, clientId: payload.clientId, apiName: payload.apiName, sockets },
+    });
   }
 }
 

@@ -39,4 +39,3 @@ export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer
 export async function resetGroupOffsetsToEarliest(admin: Admin, groupId: string, topic: string): Promise<void> {
   await admin.resetOffsets({ groupId, topic, earliest: true });
 }
-

@@ -19,7 +19,10 @@ describe("kept admin client", () => {
     const { kafka, log } = fakeKafka();
     const session = keptAdmin(kafka);
     const ids: unknown[] = [];
-    await Promise.all([session.use(async (admin) => ids.push((admin as unknown as { id: number }).id)), session.use(async (admin) => ids.push((admin as unknown as { id: number }).id))]);
+    await Promise.all([
+      session.use(async (admin) => ids.push((admin as unknown as { id: number }).id)),
+      session.use(async (admin) => ids.push((admin as unknown as { id: number }).id)),
+    ]);
     expect(ids).toEqual([1, 1]);
     await expect(session.use(async () => Promise.reject(new Error("connection reset")))).rejects.toThrow("connection reset");
     await session.use(async (admin) => ids.push((admin as unknown as { id: number }).id));

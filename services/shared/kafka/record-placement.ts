@@ -43,7 +43,11 @@ export function recordingPartitioner(base: ICustomPartitioner = Partitioners.Def
  * The placement of every message of `batches` whose partition and base offset are known (not with acks=0, or a
  * response without baseOffset), by message object.
  */
-export function placeRecords(batches: readonly TopicMessages[], metadata: readonly RecordMetadata[], partitionOf: (message: Message) => number | undefined): Map<Message, RecordPlacement> {
+export function placeRecords(
+  batches: readonly TopicMessages[],
+  metadata: readonly RecordMetadata[],
+  partitionOf: (message: Message) => number | undefined,
+): Map<Message, RecordPlacement> {
   const base = new Map(metadata.map((entry) => [`${entry.topicName}\u0000${entry.partition}`, entry.baseOffset]));
   const placements = new Map<Message, RecordPlacement>();
   for (const { topic, messages } of batches) {

@@ -7,9 +7,17 @@ const metadata = (topicName: string, partition: number, baseOffset: string): Rec
 describe("placeRecords", () => {
   it("gives the n-th record of a partition the base offset + n, per topic", () => {
     const [a, b, c, d] = ["a", "b", "c", "d"].map((key): Message => ({ key, value: key }));
-    const partitionOf = new Map<Message, number>([[a!, 1], [b!, 2], [c!, 1], [d!, 1]]);
+    const partitionOf = new Map<Message, number>([
+      [a!, 1],
+      [b!, 2],
+      [c!, 1],
+      [d!, 1],
+    ]);
     const placed = placeRecords(
-      [{ topic: "orders", messages: [a!, b!, c!] }, { topic: "payments", messages: [d!] }],
+      [
+        { topic: "orders", messages: [a!, b!, c!] },
+        { topic: "payments", messages: [d!] },
+      ],
       [metadata("orders", 1, "40"), metadata("orders", 2, "7"), metadata("payments", 1, "0")],
       (message) => partitionOf.get(message),
     );
@@ -30,7 +38,11 @@ describe("placeRecords", () => {
 
 describe("recordingPartitioner", () => {
   it("partitions like the wrapped partitioner and remembers its answer per message", () => {
-    const recorder = recordingPartitioner(() => ({ message }) => (message.key === "x" ? 4 : 0));
+    const recorder = recordingPartitioner(
+      () =>
+        ({ message }) =>
+          message.key === "x" ? 4 : 0,
+    );
     const partition = recorder.createPartitioner();
     const x: Message = { key: "x", value: "1" };
     const partitionMetadata = [{ partitionId: 0, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }];

@@ -12,16 +12,18 @@ import { consumerMetrics } from "./orderflow-metrics.ts";
 export function timedDefinition(definition: ConsumerDefinition, registry: Registry): ConsumerDefinition {
   const { processingDuration } = consumerMetrics(registry);
   const handlers: Record<string, unknown> = {};
-  const timed = (run: (event: { topic: string }, ctx: unknown, prepared?: unknown) => Promise<void>) => async (event: { topic: string }, ctx: unknown, prepared?: unknown) => {
-    const started = performance.now();
-    let outcome = "error";
-    try {
-      await run(event, ctx, prepared);
-      outcome = "ok";
-    } finally {
-      processingDuration.observe({ consumer_group: definition.group, topic: event.topic, outcome }, (performance.now() - started) / 1000);
-    }
-  };
+  const timed =
+    (run: (event: { topic: string }, ctx: unknown, prepared?: unknown) => Promise<void>) =>
+    async (event: { topic: string }, ctx: unknown, prepared?: unknown) => {
+      const started = performance.now();
+      let outcome = "error";
+      try {
+        await run(event, ctx, prepared);
+        outcome = "ok";
+      } finally {
+        processingDuration.observe({ consumer_group: definition.group, topic: event.topic, outcome }, (performance.now() - started) / 1000);
+      }
+    };
   for (const [eventType, handler] of Object.entries(definition.handlers)) {
     if (handler === undefined) continue;
     // A prepared handler keeps its shape (the runner calls prepare before the transaction); its apply is timed.

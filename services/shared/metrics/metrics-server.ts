@@ -12,8 +12,14 @@ export interface MetricsServer {
 
 /** Thrown when the metrics port cannot be bound (taken, or not allowed). */
 export class MetricsServerError extends Error {
-  constructor(readonly host: string, readonly port: number, cause: unknown) {
-    super(`cannot serve /metrics on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)} (set METRICS_PORT to a free port, or 0)`, { cause });
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`cannot serve /metrics on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)} (set METRICS_PORT to a free port, or 0)`, {
+      cause,
+    });
     this.name = "MetricsServerError";
   }
 }
@@ -39,7 +45,8 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       );
       return;
     }
-    if (request.method === "GET" && path === "/livez") return void response.writeHead(200, { "content-type": "application/health+json" }).end('{"status":"pass"}');
+    if (request.method === "GET" && path === "/livez")
+      return void response.writeHead(200, { "content-type": "application/health+json" }).end('{"status":"pass"}');
     response.writeHead(404, { "content-type": "text/plain" }).end("not found: try GET /metrics\n");
   });
   await new Promise<void>((resolve, reject) => {

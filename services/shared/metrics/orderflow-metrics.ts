@@ -81,10 +81,23 @@ export const backlogMetrics = perRegistry((registry) => ({
     registers: [registry],
   }),
   outboxBacklog: new Gauge({ name: "orderflow_outbox_backlog_rows", help: "Outbox rows not yet published (failed rows excluded).", registers: [registry] }),
-  outboxOldestAge: new Gauge({ name: "orderflow_outbox_oldest_unpublished_age_seconds", help: "Age of the oldest unpublished outbox row.", registers: [registry] }),
+  outboxOldestAge: new Gauge({
+    name: "orderflow_outbox_oldest_unpublished_age_seconds",
+    help: "Age of the oldest unpublished outbox row.",
+    registers: [registry],
+  }),
   outboxFailed: new Gauge({ name: "orderflow_outbox_failed_rows", help: "Outbox rows given up on (they hold back their order).", registers: [registry] }),
-  deadLetterDepth: new Gauge({ name: "orderflow_dead_letter_topic_messages", help: "Messages in each dead-letter topic.", labelNames: ["topic"] as const, registers: [registry] }),
-  stuckOrders: new Gauge({ name: "orderflow_orders_pending_too_long", help: "Orders PENDING for longer than MONITOR_STUCK_AFTER_SECONDS.", registers: [registry] }),
+  deadLetterDepth: new Gauge({
+    name: "orderflow_dead_letter_topic_messages",
+    help: "Messages in each dead-letter topic.",
+    labelNames: ["topic"] as const,
+    registers: [registry],
+  }),
+  stuckOrders: new Gauge({
+    name: "orderflow_orders_pending_too_long",
+    help: "Orders PENDING for longer than MONITOR_STUCK_AFTER_SECONDS.",
+    registers: [registry],
+  }),
 }));
 
 /** order-state calls this when it writes CONFIRMED or CANCELLED. */

@@ -45,6 +45,10 @@ export async function readStuckOrders(prisma: PrismaClient, thresholdSeconds: nu
   return {
     thresholdSeconds,
     count,
-    oldest: oldest.map((order) => ({ orderId: order.id, createdAt: order.createdAt.toISOString(), ageSeconds: Math.round((now - order.createdAt.getTime()) / 100) / 10 })),
+    oldest: oldest.map((order) => ({
+      orderId: order.id,
+      createdAt: order.createdAt.toISOString(),
+      ageSeconds: Math.round((now - order.createdAt.getTime()) / 100) / 10,
+    })),
   };
 }

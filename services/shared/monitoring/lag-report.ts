@@ -94,7 +94,8 @@ export async function buildLagReport(options: LagReportOptions): Promise<LagRepo
     totalLag: groups.reduce((sum, group) => sum + group.totalLag, 0),
     outbox: database.status === "fulfilled" ? database.value.outbox : { unpublishedRows: 0, oldestAgeSeconds: 0, failedRows: 0 },
     deadLetters: kafka.status === "fulfilled" ? kafka.value.deadLetters : [],
-    stuckOrders: database.status === "fulfilled" ? database.value.stuckOrders : { thresholdSeconds: options.config.MONITOR_STUCK_AFTER_SECONDS, count: 0, oldest: [] },
+    stuckOrders:
+      database.status === "fulfilled" ? database.value.stuckOrders : { thresholdSeconds: options.config.MONITOR_STUCK_AFTER_SECONDS, count: 0, oldest: [] },
     errors,
   };
 }

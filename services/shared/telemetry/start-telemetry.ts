@@ -31,7 +31,16 @@ const EXPORT_TIMEOUT_MS = 10_000;
 /** Short, so a trace shows up in Jaeger about as soon as the work is done. */
 const SCHEDULE_DELAY_MS = 500;
 /** Probes, scrapes and the live page's polling run every few seconds; as traces they would drown the orders. */
-const UNTRACED_PATHS = new Set(["/livez", "/readyz", "/metrics", "/", "/monitor/lag", "/monitor/recent-orders", "/live-page/live-page.js", "/live-page/live-page.css"]);
+const UNTRACED_PATHS = new Set([
+  "/livez",
+  "/readyz",
+  "/metrics",
+  "/",
+  "/monitor/lag",
+  "/monitor/recent-orders",
+  "/live-page/live-page.js",
+  "/live-page/live-page.css",
+]);
 
 /** The operator pages' own reads (they poll while an order moves): tracing them would add traces to the trace view. */
 const UNTRACED_PATTERN = /^\/(console\/|orders\/[^/]+\/(timeline|trace)$)/;
@@ -63,7 +72,12 @@ function instrumentations(env: NodeJS.ProcessEnv): Instrumentation[] {
       registerOnInitialization: true,
       // Request and handler spans only: a span per lifecycle hook would be most of the trace and say little.
       instrumentHooks: false,
-      ignorePaths: (route: { url: string }) => isUntraced(route.url) || route.url.startsWith("/monitor") || route.url.startsWith("/live") || route.url.startsWith("/console") || /^\/orders\/:id\/(timeline|trace)$/.test(route.url),
+      ignorePaths: (route: { url: string }) =>
+        isUntraced(route.url) ||
+        route.url.startsWith("/monitor") ||
+        route.url.startsWith("/live") ||
+        route.url.startsWith("/console") ||
+        /^\/orders\/:id\/(timeline|trace)$/.test(route.url),
     }) as unknown as Instrumentation,
     // No KafkaJsInstrumentation: its producer patch starts a "send" span under the *active* context and overwrites
     // the traceparent header with it, so every relayed event would start a new trace (the relay sends rows of many
@@ -79,7 +93,10 @@ function instrumentations(env: NodeJS.ProcessEnv): Instrumentation[] {
 
 /** The last spans could not be exported (collector down or too slow); the process can still exit. */
 export class TelemetryShutdownError extends Error {
-  constructor(readonly endpoint: string, cause: unknown) {
+  constructor(
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
     super(`could not flush spans to ${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "TelemetryShutdownError";
   }

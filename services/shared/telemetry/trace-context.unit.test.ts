@@ -18,7 +18,10 @@ describe("currentTraceparent", () => {
   });
 
   it("keeps tracestate when there is one", () => {
-    expect(currentTraceparent(contextFromTraceparent({ traceparent: TRACEPARENT, tracestate: "vendor=abc,other=1" }))).toEqual({ traceparent: TRACEPARENT, tracestate: "vendor=abc,other=1" });
+    expect(currentTraceparent(contextFromTraceparent({ traceparent: TRACEPARENT, tracestate: "vendor=abc,other=1" }))).toEqual({
+      traceparent: TRACEPARENT,
+      tracestate: "vendor=abc,other=1",
+    });
   });
 
   it("ignores an invalid span context", () => {

@@ -30,14 +30,38 @@ export interface ChaosProfile {
 
 const PROFILES: Record<ChaosProfile["name"], ChaosProfile> = {
   short: {
-    name: "short", rate: 8, consumerInstances: 1, settleMs: 2_000, brokerDownMs: 6_000, postgresDownMs: 4_000, freezeMs: 4_000,
-    providerDownMs: 4_000, providerSlowMs: 4_000, registryDownMs: 4_000, jaegerDownMs: 4_000, networkFaultMs: 4_500,
-    stormMs: 9_000, stormEveryMs: 3_000, recoverTimeoutMs: 120_000,
+    name: "short",
+    rate: 8,
+    consumerInstances: 1,
+    settleMs: 2_000,
+    brokerDownMs: 6_000,
+    postgresDownMs: 4_000,
+    freezeMs: 4_000,
+    providerDownMs: 4_000,
+    providerSlowMs: 4_000,
+    registryDownMs: 4_000,
+    jaegerDownMs: 4_000,
+    networkFaultMs: 4_500,
+    stormMs: 9_000,
+    stormEveryMs: 3_000,
+    recoverTimeoutMs: 120_000,
   },
   long: {
-    name: "long", rate: 10, consumerInstances: 2, settleMs: 5_000, brokerDownMs: 30_000, postgresDownMs: 10_000, freezeMs: 60_000,
-    providerDownMs: 60_000, providerSlowMs: 60_000, registryDownMs: 30_000, jaegerDownMs: 30_000, networkFaultMs: 30_000,
-    stormMs: 60_000, stormEveryMs: 4_000, recoverTimeoutMs: 300_000,
+    name: "long",
+    rate: 10,
+    consumerInstances: 2,
+    settleMs: 5_000,
+    brokerDownMs: 30_000,
+    postgresDownMs: 10_000,
+    freezeMs: 60_000,
+    providerDownMs: 60_000,
+    providerSlowMs: 60_000,
+    registryDownMs: 30_000,
+    jaegerDownMs: 30_000,
+    networkFaultMs: 30_000,
+    stormMs: 60_000,
+    stormEveryMs: 4_000,
+    recoverTimeoutMs: 300_000,
   },
 };
 
@@ -52,6 +76,9 @@ export function chaosProfile(env: NodeJS.ProcessEnv = process.env): ChaosProfile
  * it differs (the short profile folds some scenarios into one). A name another chaos file knows is left to it.
  */
 export function selectedScenarios(known: readonly string[], all: readonly string[] = known, env: NodeJS.ProcessEnv = process.env): string[] {
-  const asked = (env.CHAOS_SCENARIOS || "all").split(",").map((name) => name.trim()).filter(Boolean);
+  const asked = (env.CHAOS_SCENARIOS || "all")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   return known.filter((name) => asked.includes(name) || (asked.includes("all") && all.includes(name)));
 }

@@ -57,11 +57,20 @@ function properties(dataDir: string, brokerPort: number, controllerPort: number,
     "num.recovery.threads.per.data.dir": 1,
     "log.segment.bytes": 16 * 1024 * 1024,
   };
-  return `${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join("\n")}\n`;
+  return `${Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n")}\n`;
 }
 
 async function answers(brokers: string): Promise<boolean> {
-  const kafka = createKafka({ brokers: [brokers], clientId: "chaos-kafka", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, retries: 0, logLevel: "nothing" });
+  const kafka = createKafka({
+    brokers: [brokers],
+    clientId: "chaos-kafka",
+    connectionTimeoutMs: 1_000,
+    requestTimeoutMs: 3_000,
+    retries: 0,
+    logLevel: "nothing",
+  });
   try {
     return (await withAdmin(kafka, describeCluster)).brokers.some((broker) => broker.nodeId === NODE_ID);
   } catch {
@@ -93,18 +102,54 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
   if (!existsSync(path.join(data, "meta.properties"))) {
     const idFile = path.join(root, "cluster-id");
     if (!existsSync(idFile)) writeFileSync(idFile, clusterId());
-    await runCommand("chaos-kafka", "java", ["-Xmx256m", `-Dlog4j2.configurationFile=${log4j}`, "-cp", `${libs}/*`, "kafka.tools.StorageTool", "format", "-t", readFileSync(idFile, "utf8").trim(), "-c", config, "--ignore-formatted"], { logFile, timeoutMs: 120_000 });
+    await runCommand(
+      "chaos-kafka",
+      "java",
+      [
+        "-Xmx256m",
+        `-Dlog4j2.configurationFile=${log4j}`,
+        "-cp",
+        `${libs}/*`,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        readFileSync(idFile, "utf8").trim(),
+        "-c",
+        config,
+        "--ignore-formatted",
+      ],
+      { logFile, timeoutMs: 120_000 },
+    );
   }
   const fd = openSync(logFile, "a");
-  const child: ChildProcess = spawn("java", [
-    `-Xmx${HEAP_MB}m`, `-Xms${HEAP_MB}m`, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
-    `-Dlog4j2.configurationFile=${log4j}`, `-Dkafka.logs.dir=${paths.logs}`, "-cp", `${libs}/*`, "kafka.Kafka", config,
-  ], { cwd: root, stdio: ["ignore", fd, fd] });
+  const child: ChildProcess = spawn(
+    "java",
+    [
+      `-Xmx${HEAP_MB}m`,
+      `-Xms${HEAP_MB}m`,
+      "-XX:+UseG1GC",
+      "-XX:MaxGCPauseMillis=20",
+      "-XX:+ExitOnOutOfMemoryError",
+      "-Djava.awt.headless=true",
+      `-Dlog4j2.configurationFile=${log4j}`,
+      `-Dkafka.logs.dir=${paths.logs}`,
+      "-cp",
+      `${libs}/*`,
+      "kafka.Kafka",
+      config,
+    ],
+    { cwd: root, stdio: ["ignore", fd, fd] },
+  );
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const brokers = `127.0.0.1:${proxy.port}`;
   try {
-    await waitUntil("chaos-kafka", "answering through its proxy", () => answers(brokers), { timeoutMs: START_TIMEOUT_MS, intervalMs: 500, logFile, pid: child.pid });
+    await waitUntil("chaos-kafka", "answering through its proxy", () => answers(brokers), {
+      timeoutMs: START_TIMEOUT_MS,
+      intervalMs: 500,
+      logFile,
+      pid: child.pid,
+    });
   } catch (error) {
     child.kill("SIGKILL");
     await proxy.close();

@@ -104,8 +104,18 @@ export class TcpProxy {
     };
     client.on("close", forget);
     upstream.on("close", forget);
-    pipeWithLatency(client, upstream, () => this.latencyMs, () => pair.silent);
-    pipeWithLatency(upstream, client, () => this.latencyMs, () => pair.silent);
+    pipeWithLatency(
+      client,
+      upstream,
+      () => this.latencyMs,
+      () => pair.silent,
+    );
+    pipeWithLatency(
+      upstream,
+      client,
+      () => this.latencyMs,
+      () => pair.silent,
+    );
   }
 
   get openConnections(): number {

@@ -108,7 +108,11 @@ export class ConsumerTestBench {
       outcomes: [],
       pauses: 0,
       async waitForOutcomes(count, timeoutMs) {
-        await waitUntil(async () => handle.outcomes.length >= count, timeoutMs, `${count} outcomes of group ${definition.group} (have ${handle.outcomes.length})`);
+        await waitUntil(
+          async () => handle.outcomes.length >= count,
+          timeoutMs,
+          `${count} outcomes of group ${definition.group} (have ${handle.outcomes.length})`,
+        );
         return handle.outcomes;
       },
       async waitForEvents(eventIds, timeoutMs) {
@@ -131,7 +135,9 @@ export class ConsumerTestBench {
   /** Collects every record of the group's DLQ topic from the beginning. */
   async dlqCollector(group: string) {
     const topic = this.topic(`dlq.${group}`);
-    await withAdmin(this.clients.kafka, (admin) => ensureTopics(admin, [{ topic, numPartitions: this.config.TOPIC_PARTITIONS, replicationFactor: this.config.TOPIC_REPLICATION_FACTOR }]));
+    await withAdmin(this.clients.kafka, (admin) =>
+      ensureTopics(admin, [{ topic, numPartitions: this.config.TOPIC_PARTITIONS, replicationFactor: this.config.TOPIC_REPLICATION_FACTOR }]),
+    );
     return startCollector(this.clients.kafka, [topic]);
   }
 
@@ -140,7 +146,12 @@ export class ConsumerTestBench {
     for (const runner of this.runners) await runner.stop();
     await this.producer.disconnect();
     const prefix = this.config.TOPIC_PREFIX;
-    await withAdmin(this.clients.kafka, async (admin) => deleteTopics(admin, (await admin.listTopics()).filter((topic) => topic.startsWith(prefix))));
+    await withAdmin(this.clients.kafka, async (admin) =>
+      deleteTopics(
+        admin,
+        (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)),
+      ),
+    );
     for (const clients of [...this.extraClients, this.clients]) await clients.close();
   }
 }

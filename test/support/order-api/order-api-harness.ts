@@ -43,7 +43,11 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
 }
 
 export function testPrisma(databaseUrl = TEST_DATABASE_URL, overrides: { connectTimeoutMs?: number; poolSize?: number } = {}): PrismaClient {
-  return createPrisma(databaseUrl, { applicationName: "order-api-test", connectTimeoutMs: overrides.connectTimeoutMs ?? 3000, poolSize: overrides.poolSize ?? 10 });
+  return createPrisma(databaseUrl, {
+    applicationName: "order-api-test",
+    connectTimeoutMs: overrides.connectTimeoutMs ?? 3000,
+    poolSize: overrides.poolSize ?? 10,
+  });
 }
 
 /**

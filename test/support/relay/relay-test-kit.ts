@@ -51,7 +51,14 @@ export async function insertOutbox(
        SELECT $1, k, $2, e::uuid, p, $3::jsonb
          FROM unnest($4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY AS t(k, e, p, n) ORDER BY n
        RETURNING id::text, event_id::text`,
-      [options.topic ?? "orders", options.eventType ?? "OrderPlaced", JSON.stringify(options.headers ?? {}), slice.map((e) => e.key), slice.map((e) => e.eventId), slice.map((e) => JSON.stringify(e.payload))],
+      [
+        options.topic ?? "orders",
+        options.eventType ?? "OrderPlaced",
+        JSON.stringify(options.headers ?? {}),
+        slice.map((e) => e.key),
+        slice.map((e) => e.eventId),
+        slice.map((e) => JSON.stringify(e.payload)),
+      ],
     );
     for (const row of rows) ids.set(row.event_id, BigInt(row.id));
   }
