@@ -8,7 +8,16 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chaosProfile, reportTable, selectedScenarios, startPipeline, type ChaosPipeline, type ChaosProfile, type ScenarioRow, type TcpProxy } from "../support/chaos-kit.ts";
+import {
+  chaosProfile,
+  reportTable,
+  selectedScenarios,
+  startPipeline,
+  type ChaosPipeline,
+  type ChaosProfile,
+  type ScenarioRow,
+  type TcpProxy,
+} from "../support/chaos-kit.ts";
 import { pollUntil, type ConsumerService } from "../support/pipeline.ts";
 
 const GROUPS: readonly ConsumerService[] = ["inventory", "payment", "order-state", "notification"];
@@ -51,7 +60,12 @@ async function waitUntilLogged(instances: ReadonlyArray<{ lines: Array<Record<st
 /** Waits (bounded) until the watchdog has restarted what was killed. */
 async function waitForInstances(chaos: ChaosPipeline, service: ConsumerService | "outbox-relay"): Promise<void> {
   const count = chaos.instanceCount(service);
-  await pollUntil(async () => (chaos.pipeline.instances(service).length >= count ? true : undefined), 120_000, `${count} ${service} instance(s) running again`, 200);
+  await pollUntil(
+    async () => (chaos.pipeline.instances(service).length >= count ? true : undefined),
+    120_000,
+    `${count} ${service} instance(s) running again`,
+    200,
+  );
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -147,7 +161,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "network-faults",
-    what: "20 ms each way to PostgreSQL and Kafka, every connection reset twice meanwhile",
+    what: "20 ms each way to PostgreSQL and Kafka, every connection reset twice meanwhile, then every Kafka connection silent (half-open)",
     faultMs: (chaos) => chaos.profile.networkFaultMs,
     inject: async (chaos) => {
       const links = [chaos.proxies.postgres, chaos.proxies.kafka].filter((p) => p !== undefined);
@@ -157,6 +171,8 @@ const SCENARIOS: readonly Scenario[] = [
           await sleep(chaos.profile.networkFaultMs / 3);
           for (const link of links) link.resetAll();
         }
+        // A link that drops everything without closing (a NAT entry gone): only a request timeout notices it.
+        chaos.proxies.kafka?.silenceOpen();
         await sleep(chaos.profile.networkFaultMs / 3);
       } finally {
         for (const link of links) link.setLatency(0);
@@ -205,7 +221,12 @@ describe("chaos on the single-broker stack", () => {
       rows.push(row);
       expect(row.accepted).toBeGreaterThan(0);
       expect(row.recoverMs).toBeGreaterThanOrEqual(0);
-      expect({ lost: row.lost, duplicateEffects: row.duplicateEffects, orderViolations: row.orderViolations, violations: row.violations }).toEqual({ lost: 0, duplicateEffects: 0, orderViolations: 0, violations: {} });
+      expect({ lost: row.lost, duplicateEffects: row.duplicateEffects, orderViolations: row.orderViolations, violations: row.violations }).toEqual({
+        lost: 0,
+        duplicateEffects: 0,
+        orderViolations: 0,
+        violations: {},
+      });
       expect(row.auditOk).toBe(true);
     });
   }
