@@ -7,6 +7,7 @@
  * at once; anything else is retried with backoff and jitter, then dead-lettered. See consumer-handler.ts for the
  * handler side.
  */
+import { ConsumerStalledError, FETCH_TIMEOUTS_BEFORE_RESTART, FetchStall } from "./fetch-stall.ts";
 import type pg from "pg";
 import { backoffDelay, sleep, type BackoffPolicy } from "../resilience/backoff.ts";
 import type { SchemaRegistry } from "../avro/schema-registry.ts";
@@ -165,6 +166,7 @@ export class ConsumerRunner {
       this.log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
       if (!payload.restart) this.crashed?.(payload.error);
     });
+    this.watchForStalledFetches();
     await this.consumer.subscribe({ topics: this.subscribedTopics, fromBeginning: true });
     this.committer.start();
     await this.consumer.run({
@@ -176,6 +178,17 @@ export class ConsumerRunner {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.log.info({ topics: this.subscribedTopics, dlq: this.dlqTopic }, "consumer started");
+  }
+
+  /** Fetches that keep timing out even on new connections: see fetch-stall.ts. */
+  private watchForStalledFetches(): void {
+    const stall = new FetchStall();
+    this.consumer.on(this.consumer.events.FETCH, () => stall.answered());
+    this.consumer.on(this.consumer.events.REQUEST_TIMEOUT, ({ payload }) => {
+      if (payload.apiName !== "Fetch" || this.isStopping || !stall.timedOut()) return;
+      const detail = `${FETCH_TIMEOUTS_BEFORE_RESTART} fetches in a row from ${payload.broker} timed out, the later ones on new connections`;
+      this.crashed?.(new ConsumerStalledError({ detail, context: { broker: payload.broker, group: this.groupId } }));
+    });
   }
 
   /**
