@@ -172,7 +172,14 @@ const SCENARIOS: readonly Scenario[] = [
           for (const link of links) link.resetAll();
         }
         // A link that drops everything without closing (a NAT entry gone): only a request timeout notices it.
-        chaos.proxies.kafka?.silenceOpen();
+        // After the resets the services reconnect (lazily, on their next request): silence the links they opened.
+        const kafka = chaos.proxies.kafka;
+        if (kafka) {
+          const reconnected = async (): Promise<true | undefined> => (kafka.openConnections > 0 ? true : undefined);
+          await pollUntil(reconnected, BITE_TIMEOUT_MS, "a service reconnecting to Kafka after the resets", 100);
+          await sleep(2_000); // the others too
+          console.log(`network-faults: silenced ${kafka.silenceOpen()} open Kafka connections`);
+        }
         await sleep(chaos.profile.networkFaultMs / 3);
       } finally {
         for (const link of links) link.setLatency(0);
