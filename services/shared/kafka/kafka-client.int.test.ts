@@ -18,7 +18,10 @@ let broker: DedicatedKafka;
 let kafka: Kafka;
 let consumer: Consumer | undefined;
 const warnings: KafkaLogRecord[] = [];
+// Crashes after the silence began: a fresh broker's group coordinator may still be loading when the consumer
+// first joins, and kafkajs reports that as a crash it restarts from, which is not what is tested here.
 const crashes: string[] = [];
+let silenced = false;
 // A set: a rejoin after the reset may deliver an uncommitted record again, which is not what is tested here.
 const received = new Set<string>();
 
@@ -64,13 +67,16 @@ afterAll(async () => {
 describe("a Kafka connection that goes silent", () => {
   it("is reset after one request timeout, and the consumer goes on reading on a new connection", async () => {
     consumer = createConsumer(kafka, { groupId: `${topic}.group`, maxWaitTimeInMs: 100, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 });
-    consumer.on(consumer.events.CRASH, ({ payload }) => void crashes.push(payload.error.message));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (silenced) crashes.push(payload.error.message);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void received.add(String(message.value)) });
     await produce(["before-1", "before-2"]);
     await waitForReceived(2, 60_000);
 
+    silenced = true;
     expect(broker.proxy.silenceOpen()).toBeGreaterThan(0);
     await produce(["after-1", "after-2"]);
     // Without the reset every retry of the fetch goes to the same silent socket and times out too, until the
