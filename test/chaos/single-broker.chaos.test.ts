@@ -114,9 +114,12 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "postgres-restart",
-    what: "PostgreSQL gone as in an immediate shutdown (every session reset, none accepted), then back",
+    what: "PostgreSQL crashed (pg_ctl stop -m immediate) mid-load, started again (crash recovery)",
     faultMs: (chaos) => chaos.profile.postgresDownMs,
-    inject: (chaos) => cutFor(chaos.proxies.postgres, chaos.profile.postgresDownMs),
+    inject: async (chaos) => {
+      if (chaos.proxies.postgres.openConnections === 0) throw new Error("the fault would not bite: no service holds a PostgreSQL session");
+      await chaos.restartPostgres(chaos.profile.postgresDownMs);
+    },
   },
   {
     name: "registry-down",

@@ -37,6 +37,7 @@ import { TcpProxy } from "./chaos/tcp-proxy.ts";
 import { createProducts } from "./order-fixtures.ts";
 import { ALL_SERVICES, Pipeline, pollUntil, type ConsumerService, type PipelineService } from "./pipeline.ts";
 import type { ServiceProcess } from "./service-process.ts";
+import { startDedicatedPostgres, type DedicatedPostgres } from "./dedicated-stack.ts";
 import { useIsolatedDatabase } from "./stack-test-kit.ts";
 
 export { chaosProfile, selectedScenarios, type ChaosProfile } from "./chaos/chaos-profile.ts";
@@ -131,6 +132,8 @@ export class ChaosPipeline {
     readonly kafkaBrokers: string,
     readonly proxies: { postgres: TcpProxy; registry: TcpProxy; otlp: TcpProxy; kafka: TcpProxy | undefined },
     private readonly cleanup: Array<() => Promise<void>>,
+    /** The PostgreSQL server behind the proxy: the tier's own. */
+    private readonly postgresServer: DedicatedPostgres,
   ) {
     for (const service of ALL_SERVICES) this.desired.set(service, pipeline.instances(service).length);
     this.watchdog = setInterval(() => void this.supervise(), 500);
@@ -138,6 +141,16 @@ export class ChaosPipeline {
 
   get baseUrl(): string {
     return this.pipeline.baseUrl;
+  }
+
+  /**
+   * PostgreSQL crashed (pg_ctl -m immediate: every backend killed, no checkpoint) and started again after `downMs`
+   * (crash recovery replays the WAL): what committed must still be there, what was in flight is rolled back.
+   */
+  async restartPostgres(downMs: number): Promise<void> {
+    await this.postgresServer.crash();
+    await sleep(downMs);
+    await this.postgresServer.start();
   }
 
   /** Restarts instances that exited (as npm start's supervisor does) until each service has its desired count. */
@@ -377,8 +390,12 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
   };
   // The broker's JVM takes the longest to start: it comes up while the database is made.
   const brokerStarting = options.kafkaBrokers ? Promise.resolve(undefined) : startDedicatedKafka();
+  // A PostgreSQL of the tier's own, so postgres-restart can crash a real server (the shared one serves npm start).
+  const postgresStarting = startDedicatedPostgres("chaos-postgres");
   try {
-    const database = await useIsolatedDatabase(`chaos_${options.name}`);
+    const server = await postgresStarting;
+    cleanup.push(server.stop);
+    const database = await useIsolatedDatabase(`chaos_${options.name}`, server.url);
     cleanup.push(database.drop);
     const directUrl = database.url;
     const postgres = await TcpProxy.start({ targetPort: Number(new URL(directUrl).port || 5432) });
@@ -416,11 +433,14 @@ export async function startPipeline(options: ChaosOptions): Promise<ChaosPipelin
       },
     });
     const db = new pg.Pool({ connectionString: directUrl, max: 3, connectionTimeoutMillis: 5_000, statement_timeout: 60_000 });
+    db.on("error", () => undefined); // idle clients die when postgres-restart crashes the server; queries reconnect
     cleanup.push(() => db.end());
-    return new ChaosPipeline(pipeline, db, directUrl, kafkaBrokers, { postgres, registry, otlp, kafka: broker?.proxy }, cleanup);
+    return new ChaosPipeline(pipeline, db, directUrl, kafkaBrokers, { postgres, registry, otlp, kafka: broker?.proxy }, cleanup, server);
   } catch (error) {
     const broker = await brokerStarting.catch(() => undefined);
     if (broker && !cleanup.includes(broker.stop)) cleanup.push(broker.stop);
+    const server = await postgresStarting.catch(() => undefined);
+    if (server && !cleanup.includes(server.stop)) cleanup.unshift(server.stop);
     await undo();
     throw error;
   }

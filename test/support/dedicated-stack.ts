@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts";
+import { postgres as postgresComponent, stopImmediately } from "../../scripts/stack/components/postgres.ts";
 import { ccompatUrl, registry as registryComponent } from "../../scripts/stack/components/registry.ts";
 import { createStackContext, type StackContext } from "../../scripts/stack/context.ts";
 
@@ -45,8 +46,14 @@ async function dedicatedContext(name: string): Promise<StackContext> {
   const paths = { ...shared.paths, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.run, { recursive: true });
-  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const config = { ...shared.config, kafkaPort, kafkaControllerPort, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB, registryPort, registryManagementPort };
+  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort, postgresPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const config = { ...shared.config, kafkaPort, kafkaControllerPort, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB, registryPort, registryManagementPort, postgresPort };
   return { ...shared, paths, config };
 }
 
@@ -77,4 +84,34 @@ export async function startDedicatedStack(name: string, options: { withRegistry?
     throw error;
   }
   return stack;
+}
+
+export interface DedicatedPostgres {
+  /** The cluster's test database (created by the stack component, like the shared one's). */
+  url: string;
+  /** Kills the server as a crash would (pg_ctl -m immediate); `start()` brings it back through crash recovery. */
+  crash(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it; the cluster stays for the next run under the same name (initdb once). */
+  stop(): Promise<void>;
+}
+
+/** A PostgreSQL cluster of a test's own (the stack's binaries, a free port), for tests that crash and restart it. */
+export async function startDedicatedPostgres(name: string): Promise<DedicatedPostgres> {
+  const ctx = await dedicatedContext(name);
+  await postgresComponent.install(ctx);
+  const { host, postgresPort, postgresUser, postgresPassword } = ctx.config;
+  const instance: DedicatedPostgres = {
+    url: `postgresql://${encodeURIComponent(postgresUser)}:${encodeURIComponent(postgresPassword)}@${host}:${postgresPort}/orderflow_test`,
+    crash: () => stopImmediately(ctx),
+    start: () => postgresComponent.start(ctx),
+    stop: () => postgresComponent.stop(ctx),
+  };
+  try {
+    await instance.start();
+  } catch (error) {
+    await instance.stop().catch(() => undefined);
+    throw error;
+  }
+  return instance;
 }

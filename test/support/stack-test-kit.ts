@@ -23,23 +23,23 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export async function useIsolatedDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const database = `${new URL(BASE_DATABASE_URL).pathname.slice(1)}_${name.replace(/[^a-z0-9]/g, "_")}_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: BASE_DATABASE_URL, connectionTimeoutMillis: 5_000 });
+export async function useIsolatedDatabase(name: string, base = BASE_DATABASE_URL): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = `${new URL(base).pathname.slice(1)}_${name.replace(/[^a-z0-9]/g, "_")}_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 5_000 });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${database}"`);
   } finally {
     await admin.end();
   }
-  const url = withDatabase(BASE_DATABASE_URL, database);
+  const url = withDatabase(base, database);
   const { applyMigrations } = await import("../../scripts/db/migrate.ts");
   await applyMigrations(url, { log: () => undefined });
   TEST_DATABASE_URL = url;
   return {
     url,
     async drop() {
-      const client = new pg.Client({ connectionString: BASE_DATABASE_URL, connectionTimeoutMillis: 5_000 });
+      const client = new pg.Client({ connectionString: base, connectionTimeoutMillis: 5_000 });
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);

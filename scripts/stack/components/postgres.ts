@@ -131,6 +131,14 @@ function pgCtl(ctx: StackContext, args: string[], timeoutMs: number): Promise<vo
   });
 }
 
+/**
+ * Stops the server as a crash would (`pg_ctl -m immediate`: every backend killed, no checkpoint, crash recovery on
+ * the next start). Only the fault tests use it, on a cluster of their own.
+ */
+export async function stopImmediately(ctx: StackContext): Promise<void> {
+  await pgCtl(ctx, ["-m", "immediate", "-w", "-t", "60", "stop"], 90_000);
+}
+
 export const postgres: StackComponent = {
   name: NAME,
   fixHint: "read the log; a stale .stack/postgres/data/postmaster.pid after a crash is removed by `npm run stack -- down`",
