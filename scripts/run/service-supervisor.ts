@@ -15,7 +15,14 @@ interface Running {
   restarts: number;
 }
 
+/** Restarts in a row (each within HEALTHY_AFTER_MS of its start) before the supervisor gives up on an instance. */
 const MAX_RESTARTS = 5;
+/**
+ * An instance that ran this long was healthy: its exit starts the count afresh. Without it every exit of a long
+ * life counted (a consumer exits on purpose when its fetches stall, to start afresh), and the sixth, days later,
+ * left the service stopped for good.
+ */
+const HEALTHY_AFTER_MS = 60_000;
 
 /** A person at a terminal gets readable lines; a pipe or file keeps the services' JSON for log collectors. */
 function defaultOnLine(label: string, line: string): void {
@@ -28,6 +35,9 @@ export interface SupervisorOptions {
   nodeArgs?: (service: string, label: string) => string[];
   /** Where each output line goes; stdout with a [label] prefix by default (pretty-printed when stdout is a TTY). */
   onLine?: (label: string, line: string) => void;
+  /** Restart policy (tests shorten it): a run this long resets the count; the delay before the nth restart. */
+  healthyAfterMs?: number;
+  restartDelayMs?: (restart: number) => number;
 }
 
 /**
@@ -77,18 +87,27 @@ export class ServiceSupervisor {
       createInterface({ input: stream }).on("line", (line) => onLine(label, line));
     }
     this.running.set(label, { label, child, restarts });
-    child.on("exit", (code, signal) => void this.onExit(service, label, restarts, code, signal));
+    const startedAt = Date.now();
+    child.on("exit", (code, signal) => {
+      const healthy = Date.now() - startedAt >= (this.options.healthyAfterMs ?? HEALTHY_AFTER_MS);
+      void this.onExit(service, label, healthy ? 0 : restarts, code, signal);
+    });
+  }
+
+  private say(line: string): void {
+    if (this.options.onLine) this.options.onLine("supervisor", line);
+    else process.stdout.write(`${line}\n`);
   }
 
   private async onExit(service: string, label: string, restarts: number, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.running.delete(label);
     if (this.stopping) return;
     if (restarts >= MAX_RESTARTS) {
-      process.stdout.write(`[${label}] exited (${code ?? signal}) ${restarts} times: not restarting, see its output above\n`);
+      this.say(`[${label}] exited (${code ?? signal}) ${restarts + 1} times in a row: not restarting, see its output above`);
       return;
     }
-    const delay = 1000 * 2 ** restarts;
-    process.stdout.write(`[${label}] exited (${code ?? signal}); restarting in ${delay / 1000}s\n`);
+    const delay = this.options.restartDelayMs?.(restarts) ?? 1000 * 2 ** restarts;
+    this.say(`[${label}] exited (${code ?? signal}); restarting in ${delay / 1000}s`);
     await sleep(delay);
     if (!this.stopping) this.spawnInstance(service, label, restarts + 1);
   }
