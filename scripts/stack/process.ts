@@ -137,16 +137,38 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it), for test and benchmark servers. */
-export async function freePort(): Promise<number> {
+/** The OS's range for port-0 binds (Linux: ip_local_port_range; 32768 up elsewhere too). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_024 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function listensOn(port: number): Promise<boolean> {
   const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now, for test and benchmark servers. Chosen below the OS's
+ * ephemeral range: a port from that range (what port 0 gives) is free once we let go of it, and a service binding
+ * port 0 meanwhile (every consumer's metrics server) could be handed the same one. That happened: the relay's
+ * metrics server answered on the API port a test had picked, /livez and all.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = high - 10_000;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error(`no free TCP port on 127.0.0.1 between ${low} and ${high} after 50 tries`);
 }
 
 /** Fails with a clear message when a port we are about to bind is taken by something that is not ours. */

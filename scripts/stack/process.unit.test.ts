@@ -40,3 +40,17 @@ describe("assertPortFree", () => {
     await expect(assertPortFree("kafka", "127.0.0.1", port, "KAFKA_PORT")).resolves.toBeUndefined();
   });
 });
+
+describe("freePort", () => {
+  it("gives a port below the OS's ephemeral range, so a service binding port 0 is never handed the same one", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { createServer } = await import("node:net");
+    const { freePort } = await import("./process.ts");
+    const ephemeralLow = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) expect(port).toBeLessThan(ephemeralLow);
+    const server = createServer().listen(ports[0], "127.0.0.1");
+    await once(server, "listening"); // and it is free
+    server.close();
+  });
+});

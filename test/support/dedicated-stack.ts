@@ -5,12 +5,12 @@
  * ports; the registry stores into the stack's PostgreSQL like the shared one (schema ids are global there).
  */
 import { mkdirSync, rmSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { kafka as kafkaComponent } from "../../scripts/stack/components/kafka.ts";
 import { postgres as postgresComponent, stopImmediately } from "../../scripts/stack/components/postgres.ts";
 import { ccompatUrl, registry as registryComponent } from "../../scripts/stack/components/registry.ts";
 import { createStackContext, type StackContext } from "../../scripts/stack/context.ts";
+import { freePort } from "../../scripts/stack/process.ts";
 
 /** Heap of the dedicated broker: it holds a few test topics, not the pipeline's load. */
 const DEDICATED_KAFKA_HEAP_MB = 256;
@@ -29,30 +29,18 @@ export interface DedicatedStack {
   answering(): Promise<boolean[]>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function dedicatedContext(name: string): Promise<StackContext> {
+/**
+ * A stack context of its own under .stack/dedicated/<name>, on free ports. Its PostgreSQL port stays the shared
+ * one (a dedicated registry stores its schemas there) unless `ownPostgres`.
+ */
+async function dedicatedContext(name: string, options: { ownPostgres?: boolean } = {}): Promise<StackContext> {
   const shared = createStackContext();
   const root = path.join(shared.paths.root, "dedicated", name);
   const paths = { ...shared.paths, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.run, { recursive: true });
-  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort, postgresPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const postgresPort = options.ownPostgres ? await freePort() : shared.config.postgresPort;
   const config = { ...shared.config, kafkaPort, kafkaControllerPort, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB, registryPort, registryManagementPort, postgresPort };
   return { ...shared, paths, config };
 }
@@ -98,7 +86,7 @@ export interface DedicatedPostgres {
 
 /** A PostgreSQL cluster of a test's own (the stack's binaries, a free port), for tests that crash and restart it. */
 export async function startDedicatedPostgres(name: string): Promise<DedicatedPostgres> {
-  const ctx = await dedicatedContext(name);
+  const ctx = await dedicatedContext(name, { ownPostgres: true });
   await postgresComponent.install(ctx);
   const { host, postgresPort, postgresUser, postgresPassword } = ctx.config;
   const instance: DedicatedPostgres = {
