@@ -137,14 +137,20 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
-/** The OS's range for port-0 binds (Linux: ip_local_port_range; 32768 up elsewhere too). */
+let ephemeralLowCached: number | undefined;
+
+/** The OS's range for port-0 binds (Linux: ip_local_port_range; 32768 up elsewhere too), read once. */
 function ephemeralLow(): number {
+  if (ephemeralLowCached !== undefined) return ephemeralLowCached;
+  let low = 32_768;
   try {
-    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 11_024 ? low : 32_768;
+    const read = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(read) && read > 11_024) low = read;
   } catch {
-    return 32_768;
+    // no /proc: the common default
   }
+  ephemeralLowCached = low;
+  return low;
 }
 
 function listensOn(port: number): Promise<boolean> {

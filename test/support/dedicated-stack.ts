@@ -1,8 +1,9 @@
 /**
- * A Kafka broker (and, when asked, a schema registry) of a test's own, for tests that stop and restart one: the
- * shared stack's broker and registry are what `npm start` and every other test file use, so no test stops those.
- * Same components and cached artefacts as the stack (scripts/stack/components), in .stack/dedicated/<name>/ on free
- * ports; the registry stores into the stack's PostgreSQL like the shared one (schema ids are global there).
+ * A Kafka broker (and, when asked, a schema registry), or a PostgreSQL cluster, of a test's own, for tests that stop,
+ * crash and restart one: the shared stack's are what `npm start` and every other test file use, so no test stops
+ * those. Same components and cached artefacts as the stack (scripts/stack/components), in .stack/dedicated/<name>/
+ * on free ports; a dedicated registry stores into the stack's PostgreSQL like the shared one (schema ids are global
+ * there).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -29,25 +30,37 @@ export interface DedicatedStack {
   answering(): Promise<boolean[]>;
 }
 
+type PortSetting = "kafkaPort" | "kafkaControllerPort" | "registryPort" | "registryManagementPort" | "postgresPort";
+
 /**
- * A stack context of its own under .stack/dedicated/<name>, on free ports. Its PostgreSQL port stays the shared
- * one (a dedicated registry stores its schemas there) unless `ownPostgres`.
+ * A stack context of its own under .stack/dedicated/<name>: each of `ports` on a free port, every other setting the
+ * shared stack's (a dedicated registry stores its schemas in the shared PostgreSQL).
  */
-async function dedicatedContext(name: string, options: { ownPostgres?: boolean } = {}): Promise<StackContext> {
+async function dedicatedContext(name: string, ports: readonly PortSetting[]): Promise<StackContext> {
   const shared = createStackContext();
   const root = path.join(shared.paths.root, "dedicated", name);
   const paths = { ...shared.paths, root, logs: path.join(root, "logs"), run: path.join(root, "run") };
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.run, { recursive: true });
-  const [kafkaPort, kafkaControllerPort, registryPort, registryManagementPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const postgresPort = options.ownPostgres ? await freePort() : shared.config.postgresPort;
-  const config = { ...shared.config, kafkaPort, kafkaControllerPort, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB, registryPort, registryManagementPort, postgresPort };
+  const config = { ...shared.config, kafkaHeapMb: DEDICATED_KAFKA_HEAP_MB };
+  for (const setting of ports) config[setting] = await freePort();
   return { ...shared, paths, config };
+}
+
+/** Starts what was just assembled; on a failure stops it (`undo`) before rethrowing, so nothing is left running. */
+async function startedOrUndone<T extends { start(): Promise<void> }>(instance: T, undo: () => Promise<void>): Promise<T> {
+  try {
+    await instance.start();
+  } catch (error) {
+    await undo().catch(() => undefined);
+    throw error;
+  }
+  return instance;
 }
 
 /** Installs (links to the machine's cached artefacts) and starts a broker, plus a registry with `withRegistry`. */
 export async function startDedicatedStack(name: string, options: { withRegistry?: boolean } = {}): Promise<DedicatedStack> {
-  const ctx = await dedicatedContext(name);
+  const ctx = await dedicatedContext(name, ["kafkaPort", "kafkaControllerPort", "registryPort", "registryManagementPort"]);
   const components = options.withRegistry ? [kafkaComponent, registryComponent] : [kafkaComponent];
   for (const component of components) await component.install(ctx);
   const stack: DedicatedStack = {
@@ -65,13 +78,7 @@ export async function startDedicatedStack(name: string, options: { withRegistry?
       rmSync(ctx.paths.root, { recursive: true, force: true });
     },
   };
-  try {
-    await stack.start();
-  } catch (error) {
-    await stack.close().catch(() => undefined);
-    throw error;
-  }
-  return stack;
+  return startedOrUndone(stack, () => stack.close());
 }
 
 export interface DedicatedPostgres {
@@ -86,7 +93,7 @@ export interface DedicatedPostgres {
 
 /** A PostgreSQL cluster of a test's own (the stack's binaries, a free port), for tests that crash and restart it. */
 export async function startDedicatedPostgres(name: string): Promise<DedicatedPostgres> {
-  const ctx = await dedicatedContext(name, { ownPostgres: true });
+  const ctx = await dedicatedContext(name, ["postgresPort"]);
   await postgresComponent.install(ctx);
   const { host, postgresPort, postgresUser, postgresPassword } = ctx.config;
   const instance: DedicatedPostgres = {
@@ -95,11 +102,5 @@ export async function startDedicatedPostgres(name: string): Promise<DedicatedPos
     start: () => postgresComponent.start(ctx),
     stop: () => postgresComponent.stop(ctx),
   };
-  try {
-    await instance.start();
-  } catch (error) {
-    await instance.stop().catch(() => undefined);
-    throw error;
-  }
-  return instance;
+  return startedOrUndone(instance, () => instance.stop());
 }
