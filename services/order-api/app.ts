@@ -11,7 +11,6 @@ import type { DependencyCheck } from "./health/dependency-checks.ts";
 import { PoolAdmission } from "./http/load-shedding.ts";
 import { sendProblem } from "./http/problem-handler.ts";
 import { createMonitorService, type MonitorService } from "./monitor/monitor-service.ts";
-import type { PlaceOrderHooks } from "./place-order/place-order.ts";
 import { asyncApiPlugin } from "./plugins/asyncapi-plugin.ts";
 import { consolePlugin } from "./plugins/console-plugin.ts";
 import { docsPlugin } from "./plugins/docs-plugin.ts";
@@ -33,8 +32,6 @@ export interface AppOptions {
   logger: Logger;
   /** Readiness checks; defaults to the database (required), Kafka and the schema registry (warn only). */
   dependencyChecks?: DependencyCheck[];
-  /** Test seam for atomicity: called inside the order transaction. */
-  placeOrderHooks?: PlaceOrderHooks;
   /** Prometheus registry; the process-wide one by default. */
   metricsRegistry?: Registry;
   /** Lag monitor sources; built from config (own Kafka admin client + this Prisma) by default. */
@@ -100,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(consolePlugin, { config, prisma, registry, monitor });
   await app.register(asyncApiPlugin, { config });
   await app.register(flightRecorderPlugin, { config, pool, monitor });
-  await app.register(ordersPlugin, { config, pool, prisma, logger, placeOrderHooks: options.placeOrderHooks, registry, admission });
+  await app.register(ordersPlugin, { config, pool, prisma, logger, registry, admission });
   await app.register(paymentWebhookPlugin, webhook);
   await app.register(idempotencyPurgePlugin, { pool });
   return app;

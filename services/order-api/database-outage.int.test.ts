@@ -12,6 +12,7 @@ import {
   TEST_DATABASE_URL,
   TEST_PREFIX,
 } from "../../test/support/order-api/order-api-harness.ts";
+import { AcceptTrap, TRAPPED_CUSTOMER } from "../../test/support/order-api/accept-trap.ts";
 import { TcpProxy } from "../../test/support/order-api/tcp-proxy.ts";
 
 const target = new URL(TEST_DATABASE_URL);
@@ -22,8 +23,8 @@ let direct: PrismaClient;
 /** The app's client, connected through the proxy. */
 let proxied: PrismaClient;
 let app: FastifyInstance;
-/** Set by a test to cut the database in the middle of the order transaction. */
-let cutInsideTransaction = false;
+/** Holds an order inside its accept statement, so a test can cut the connection while it runs. */
+let trap: AcceptTrap;
 
 beforeAll(async () => {
   direct = testPrisma();
@@ -33,33 +34,26 @@ beforeAll(async () => {
   proxiedUrl.port = String(port);
   proxied = testPrisma(proxiedUrl.toString(), { connectTimeoutMs: 1000 });
   const config = testConfig({ DATABASE_URL: proxiedUrl.toString(), DATABASE_CONNECT_TIMEOUT_MS: "1000" });
-  app = await testApp({
-    prisma: proxied,
-    config,
-    placeOrderHooks: {
-      afterOrderInsert: async () => {
-        if (cutInsideTransaction) await proxy.cut();
-      },
-    },
-  });
+  trap = await AcceptTrap.install();
+  app = await testApp({ prisma: proxied, config });
   await app.ready();
 });
 
 afterAll(async () => {
   await app?.close();
+  await trap?.uninstall();
   await proxied?.$disconnect();
   await proxy.stop();
   await direct?.$disconnect();
 });
 
 beforeEach(async () => {
-  cutInsideTransaction = false;
   await proxy.restore();
   await cleanTestRows(direct);
 });
 
-function post(headers: Record<string, string> = {}) {
-  return app.inject({ method: "POST", url: "/orders", payload: orderBody(), headers });
+function post(headers: Record<string, string> = {}, body = orderBody()) {
+  return app.inject({ method: "POST", url: "/orders", payload: body, headers });
 }
 
 function expectOutageProblem(response: Awaited<ReturnType<typeof post>>): void {
@@ -104,21 +98,34 @@ describe("PostgreSQL outage", () => {
     expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   });
 
-  it("rolls back an order whose connection dies mid-transaction: 503 and no half-written order", async () => {
-    expect((await post()).statusCode).toBe(201);
-    const before = await countRows(direct);
-    cutInsideTransaction = true;
-    expectOutageProblem(await post());
-    cutInsideTransaction = false;
-    expect(await countRows(direct)).toEqual(before);
+  it("a connection that dies while the accept statement runs: the outcome is unknown, the order all there or not at all, a retry places it once", async () => {
+    const key = `${TEST_PREFIX}cut-mid-statement`;
+    const customerId = `${TRAPPED_CUSTOMER.wait}-outage`;
+    const body = orderBody({ customerId });
+    await trap.close();
+    const cutShort = post({ "idempotency-key": key }, body);
+    await trap.reached(); // its order rows are written inside the statement, nothing committed
+    await proxy.cut();
+    const answer = await cutShort;
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json()).toMatchObject({ status: 503, code: "ORDER_OUTCOME_UNKNOWN", canRetry: true });
+    expect(answer.body).not.toMatch(/nothing was written/i);
+    await trap.open(); // the server finishes the statement or abandons it: either way, all of it or none
+    const ordersNow = await direct.order.count({ where: { customerId } });
+    expect([0, 1]).toContain(ordersNow);
+    const ids = (await direct.order.findMany({ where: { customerId }, select: { id: true } })).map((order) => order.id);
+    expect(await direct.outbox.count({ where: { key: { in: ids } } })).toBe(ordersNow);
+
     await proxy.restore();
-    await firstSuccess();
+    const retried = await firstAnswer({ "idempotency-key": key }, body);
+    expect(retried.statusCode).toBe(201);
+    expect(await direct.order.count({ where: { customerId } })).toBe(1);
   });
 
-  it("a connection lost during COMMIT says the outcome is unknown; a retry with the same key finds the committed order", async () => {
+  it("a connection lost as the statement's answer comes back says the outcome is unknown; a retry with the same key finds the committed order", async () => {
     const before = await countRows(direct);
     const key = `${TEST_PREFIX}commit-lost`;
-    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: false });
+    const cut = proxy.cutOnServerMessage(ACCEPT_ANSWER, { forward: false });
     const lost = await post({ "idempotency-key": key });
     await cut;
     expect(lost.statusCode).toBe(503);
@@ -136,9 +143,9 @@ describe("PostgreSQL outage", () => {
     expect((await countRows(direct)).orders).toBe(before.orders + 1);
   });
 
-  it("a connection lost right after COMMIT still answers 201 for the committed order", async () => {
+  it("a connection lost right after the statement's answer still answers 201 for the committed order", async () => {
     const before = await countRows(direct);
-    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: true });
+    const cut = proxy.cutOnServerMessage(ACCEPT_ANSWER, { forward: true });
     const placed = await post();
     expect(placed.statusCode).toBe(201);
     expect(await direct.order.count({ where: { id: placed.json().orderId } })).toBe(1);
@@ -149,7 +156,7 @@ describe("PostgreSQL outage", () => {
 
   it("with Prefer: wait, a database failure after the commit answers 201 PENDING, never 'nothing was written'", async () => {
     const before = await countRows(direct);
-    const cut = proxy.cutOnServerMessage(COMMIT_COMPLETE, { forward: true });
+    const cut = proxy.cutOnServerMessage(ACCEPT_ANSWER, { forward: true });
     const placed = await post({ prefer: "wait=2" });
     await cut;
     expect(placed.statusCode).toBe(201);
@@ -160,14 +167,17 @@ describe("PostgreSQL outage", () => {
   });
 });
 
-/** PostgreSQL's CommandComplete tag for COMMIT: seen by the proxy when the server has committed. */
-const COMMIT_COMPLETE = "COMMIT\u0000";
+/**
+ * The accept statement's RowDescription (its one column, accepted_order): PostgreSQL buffers a statement's answer
+ * and sends it at Sync, once the implicit transaction committed, so the proxy sees it when the server has committed.
+ */
+const ACCEPT_ANSWER = "accepted_order\u0000";
 
 /** The first non-503 answer once the database is back (bounded). */
-async function firstAnswer(headers: Record<string, string>): Promise<Awaited<ReturnType<typeof post>>> {
+async function firstAnswer(headers: Record<string, string>, body = orderBody()): Promise<Awaited<ReturnType<typeof post>>> {
   const startedAt = Date.now();
   for (;;) {
-    const response = await post(headers);
+    const response = await post(headers, body);
     if (response.statusCode !== 503 || Date.now() - startedAt > 15_000) return response;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -14,38 +14,39 @@ import {
   testConfig,
   testPrisma,
   TEST_DATABASE_URL,
-  TEST_PREFIX,
 } from "../../../test/support/order-api/order-api-harness.ts";
+import { AcceptTrap, TRAP_SLOW_MS, TRAPPED_CUSTOMER } from "../../../test/support/order-api/accept-trap.ts";
 
 const BURST = 150;
-/** Each accept holds its connection this long (a slow database): two connections serve ~6 orders/s, so queueing the burst would take ~25 s. */
-const ACCEPT_HOLD_MS = 300;
+/** Each accept holds its connection TRAP_SLOW_MS (300 ms, a slow database): two connections serve ~6 orders/s, so queueing the burst would take ~25 s. */
 /**
  * Far below the connect timeout (30 s) and the ~25 s a queue would take, with room for a loaded machine (the 150
  * requests and the app share this process): an answer this late means the request queued for a connection.
  */
 const ANSWER_BOUND_MS = 8_000;
-const customerId = `${TEST_PREFIX}overload`;
+const customerId = `${TRAPPED_CUSTOMER.slow}-overload`;
 
 let direct: PrismaClient;
 let app: FastifyInstance;
+let trap: AcceptTrap;
 let baseUrl: string;
 
 beforeAll(async () => {
   direct = testPrisma();
   await prepareTestDatabase(direct);
   await cleanTestRows(direct);
+  trap = await AcceptTrap.install();
   const config = testConfig({ DATABASE_POOL_SIZE: "2", DATABASE_CONNECT_TIMEOUT_MS: "30000", API_SHED_QUEUE_WAIT_MS: "500", API_SHED_MAX_WAITING: "4" });
   app = await testApp({
     prisma: testPrisma(TEST_DATABASE_URL, { poolSize: 2, connectTimeoutMs: 30_000 }),
     config,
-    placeOrderHooks: { afterOrderInsert: () => new Promise((resolve) => setTimeout(resolve, ACCEPT_HOLD_MS)) },
   });
   baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
 });
 
 afterAll(async () => {
   await app?.close();
+  await trap?.uninstall();
   await cleanTestRows(direct);
   await direct?.$disconnect();
 });
@@ -96,6 +97,6 @@ describe("load shedding on a saturated pool", () => {
 
     const after = await timedPost();
     expect(after.status).toBe(201);
-    expect(after.elapsedMs).toBeLessThan(ACCEPT_HOLD_MS + 3_000);
+    expect(after.elapsedMs).toBeLessThan(TRAP_SLOW_MS + 3_000);
   });
 });

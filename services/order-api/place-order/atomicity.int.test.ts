@@ -1,7 +1,11 @@
 import type { FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createPool } from "../../shared/db/index.ts";
+import { outboxRow } from "../../shared/outbox/outbox-write.ts";
+import { writeAcceptedOrder } from "./accept-write.ts";
+import { runAcceptStatement } from "./commit-outcome.ts";
 import type { PrismaClient } from "../../shared/db/index.ts";
-import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import {
   cleanTestRows,
   countRows,
@@ -9,78 +13,86 @@ import {
   prepareTestDatabase,
   testApp,
   testPrisma,
+  TEST_DATABASE_URL,
   TEST_PREFIX,
 } from "../../../test/support/order-api/order-api-harness.ts";
-
-class InjectedFailure extends Error {}
-
-type Stage = "afterOrderInsert" | "afterOutboxInsert";
-let failAt: Stage | undefined;
-/** What the transaction itself saw at the failure point: proves the hook really sits between the two inserts. */
-let seenInTransaction: { orders: number; outbox: number } | undefined;
-
-async function maybeFail(stage: Stage, db: SqlExecutor, orderId: string): Promise<void> {
-  if (failAt !== stage) return;
-  const [seen] = await db.rows<{ orders: number; outbox: number }>(sql`
-    SELECT (SELECT count(*)::int FROM orders WHERE id = ${orderId}::uuid) AS orders, (SELECT count(*)::int FROM outbox WHERE key = ${orderId}) AS outbox`);
-  seenInTransaction = seen;
-  throw new InjectedFailure(`injected failure ${stage}`);
-}
+import { AcceptTrap, TRAPPED_CUSTOMER } from "../../../test/support/order-api/accept-trap.ts";
 
 let prisma: PrismaClient;
 let app: FastifyInstance;
+let trap: AcceptTrap;
 
 beforeAll(async () => {
   prisma = testPrisma();
   await prepareTestDatabase(prisma);
-  app = await testApp({
-    prisma,
-    placeOrderHooks: {
-      afterOrderInsert: (tx, orderId) => maybeFail("afterOrderInsert", tx, orderId),
-      afterOutboxInsert: (tx, orderId) => maybeFail("afterOutboxInsert", tx, orderId),
-    },
-  });
+  trap = await AcceptTrap.install();
+  app = await testApp({ prisma });
   await app.ready();
 });
 
 afterAll(async () => {
   await app?.close();
+  await trap?.uninstall();
   await prisma?.$disconnect();
 });
 
 beforeEach(async () => {
-  failAt = undefined;
-  seenInTransaction = undefined;
   await cleanTestRows(prisma);
 });
 
-function post(idempotencyKey: string) {
-  return app.inject({ method: "POST", url: "/orders", payload: orderBody(), headers: { "idempotency-key": idempotencyKey } });
+function post(idempotencyKey: string, customerId: string) {
+  return app.inject({ method: "POST", url: "/orders", payload: orderBody({ customerId }), headers: { "idempotency-key": idempotencyKey } });
+}
+
+async function placedRows(orderId: string): Promise<{ orders: number; outbox: number }> {
+  return { orders: await prisma.order.count({ where: { id: orderId } }), outbox: await prisma.outbox.count({ where: { key: orderId } }) };
 }
 
 describe("atomic accept: an order row exists if and only if its OrderPlaced outbox row exists", () => {
+  // The accept is one statement: a failure anywhere in it (the trap's trigger on the outbox insert, or a deferred one
+  // at its commit, once every row is written) leaves no row of it, and the key free.
   it.each([
-    ["between the order insert and the outbox insert", "afterOrderInsert", { orders: 1, outbox: 0 }],
-    ["after the outbox insert, before commit", "afterOutboxInsert", { orders: 1, outbox: 1 }],
-  ] as const)("a failure %s leaves neither row, and frees the idempotency key", async (_name, stage, seen) => {
+    ["while the outbox row is inserted", "fail"],
+    ["at commit, after every row was written", "late"],
+  ] as const)("a failure %s leaves no row, and frees the idempotency key", async (_name, trapKind) => {
     const before = await countRows(prisma);
-    failAt = stage;
-    const key = `${TEST_PREFIX}atomic-${stage}`;
-    const failed = await post(key);
+    const key = `${TEST_PREFIX}atomic-${trapKind}`;
+    const failed = await post(key, TRAPPED_CUSTOMER[trapKind]);
 
-    expect(seenInTransaction).toEqual(seen);
     expect(failed.statusCode).toBe(500);
     expect(failed.headers["content-type"]).toContain("application/problem+json");
     expect(failed.json()).toMatchObject({ status: 500, code: "INTERNAL" });
     expect(failed.body).not.toContain("injected failure");
     expect(await countRows(prisma)).toEqual(before);
 
-    failAt = undefined;
-    const retried = await post(key);
+    // Had the key survived, another body with it would get 422; it places a new order instead.
+    const retried = await post(key, `${TEST_PREFIX}customer`);
     expect(retried.statusCode).toBe(201);
     expect(retried.headers["idempotency-replayed"]).toBeUndefined();
-    const orderId = retried.json().orderId as string;
-    expect(await prisma.order.count({ where: { id: orderId } })).toBe(1);
-    expect(await prisma.outbox.count({ where: { key: orderId } })).toBe(1);
+    expect(await placedRows(retried.json().orderId as string)).toEqual({ orders: 1, outbox: 1 });
+  });
+
+  it("fails at commit with every row already written by the statement, and none of them stays", async () => {
+    const pool = createPool(TEST_DATABASE_URL, { poolSize: 1, applicationName: "atomicity-test" });
+    try {
+      const orderId = randomUUID();
+      const order = {
+        orderId,
+        customerId: TRAPPED_CUSTOMER.late,
+        currency: "EUR",
+        totalMinor: 500,
+        shippingAddress: null,
+        createdAt: new Date(),
+        lines: [{ sku: "OA-T-GADGET", quantity: 1, unitPriceMinor: 500, lineTotalMinor: 500 }],
+      };
+      const outbox = outboxRow("OrderPlaced", orderId, { customer_id: order.customerId, currency: "EUR", total_minor: 500, items: [], shipping_address: null });
+      // What the deferred trigger saw when it fired: the statement's own order row and outbox row.
+      await expect(runAcceptStatement(pool, (db) => writeAcceptedOrder(db, { order, outbox }))).rejects.toThrow(
+        /injected failure at commit: orders=1, outbox=1/,
+      );
+      expect(await placedRows(orderId)).toEqual({ orders: 0, outbox: 0 });
+    } finally {
+      await pool.end();
+    }
   });
 });

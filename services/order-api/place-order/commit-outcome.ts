@@ -1,11 +1,12 @@
 /**
- * Tells "nothing was written" from "we do not know". An error before COMMIT was sent rolls the transaction back;
- * a server error answering COMMIT (an SQLSTATE) also means it rolled back. But when the connection breaks while
- * COMMIT is under way, the server may have committed: the client must not be told "nothing was written" (a retry
- * without a key would place a second order) but that the outcome is unknown and to retry with the same key.
+ * Tells "nothing was written" from "we do not know". The accept is one statement in its own implicit transaction:
+ * a failure to get a connection means it was never sent; a server error answering it (an SQLSTATE) means it rolled
+ * back. But when the connection breaks once the statement was sent, the server may have committed: the client must
+ * not be told "nothing was written" (a retry without a key would place a second order) but that the outcome is
+ * unknown and to retry with the same key.
  */
 import type pg from "pg";
-import { inTransaction, type SqlExecutor } from "../../shared/db/sql.ts";
+import { executorOf, type SqlExecutor } from "../../shared/db/sql.ts";
 import { OrderOutcomeUnknownError } from "../order-errors.ts";
 
 /** Seconds to suggest before the retry that finds out (the database may need a moment to come back). */
@@ -17,22 +18,26 @@ function serverRolledBack(error: unknown): boolean {
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
 }
 
-/** inTransaction, with a failure of COMMIT itself (not of the work) turned into OrderOutcomeUnknownError. */
-export async function inOrderTransaction<T>(pool: pg.Pool, work: (db: SqlExecutor) => Promise<T>): Promise<T> {
-  let workDone = false;
+/**
+ * Runs the accept statement on a connection of its own (no BEGIN/COMMIT: the statement is the transaction), with a
+ * broken connection once it was sent turned into OrderOutcomeUnknownError. A connection that failed is destroyed,
+ * not returned to the pool.
+ */
+export async function runAcceptStatement<T>(pool: pg.Pool, work: (db: SqlExecutor) => Promise<T>): Promise<T> {
+  const client = await pool.connect(); // fails: nothing was sent, the caller's outage error says so
+  let broken: Error | undefined;
   try {
-    return await inTransaction(pool, async (db) => {
-      const result = await work(db);
-      workDone = true;
-      return result;
-    });
+    return await work(executorOf(client));
   } catch (error) {
-    if (!workDone || serverRolledBack(error)) throw error;
+    if (serverRolledBack(error)) throw error;
+    broken = error instanceof Error ? error : new Error(String(error));
     throw new OrderOutcomeUnknownError({
       detail:
-        "The connection to the database broke while the order was being committed: the outcome is unknown; retry with the same Idempotency-Key to find out (it answers the order if it was placed, or places it once).",
+        "The connection to the database broke while the order was being written: the outcome is unknown; retry with the same Idempotency-Key to find out (it answers the order if it was placed, or places it once).",
       extensions: { retryAfterSeconds: OUTCOME_UNKNOWN_RETRY_AFTER_SECONDS },
       cause: error,
     });
+  } finally {
+    client.release(broken);
   }
 }

@@ -10,13 +10,12 @@ import {
   TEST_DATABASE_URL,
   TEST_PREFIX,
 } from "../../../test/support/order-api/order-api-harness.ts";
+import { AcceptTrap, TRAPPED_CUSTOMER } from "../../../test/support/order-api/accept-trap.ts";
 import { purgeExpiredIdempotencyKeys } from "./idempotency-store.ts";
 import { requestHash } from "./request-hash.ts";
 
-/** While set, the next order transaction takes it and waits on it: that request stays in flight as long as the test wants. */
-let gate: Promise<void> | undefined;
-/** Called when a gated transaction reached the gate (its order row is written, not committed). */
-let reached: () => void = () => undefined;
+/** Holds a request inside its accept statement (its rows written, not committed) as long as the test wants. */
+let trap: AcceptTrap;
 
 let prisma: PrismaClient;
 const pool = createPool(TEST_DATABASE_URL, { poolSize: 2, applicationName: "order-api-test" });
@@ -26,28 +25,19 @@ let baseUrl: string;
 beforeAll(async () => {
   prisma = testPrisma();
   await prepareTestDatabase(prisma);
-  app = await testApp({
-    prisma,
-    placeOrderHooks: {
-      afterOrderInsert: async () => {
-        const held = gate;
-        gate = undefined;
-        if (held) reached();
-        await held;
-      },
-    },
-  });
+  trap = await AcceptTrap.install();
+  app = await testApp({ prisma });
   baseUrl = await app.listen({ host: "127.0.0.1", port: 0 });
 });
 
 afterAll(async () => {
   await app?.close();
+  await trap?.uninstall();
   await prisma?.$disconnect();
   await pool.end();
 });
 
 beforeEach(async () => {
-  gate = undefined;
   await cleanTestRows(prisma);
 });
 
@@ -89,17 +79,16 @@ describe("Idempotency-Key", () => {
     expect(await ordersOf(`${TEST_PREFIX}customer`)).toBe(1);
   });
 
-  it("a concurrent request with the key waits for the first (the claim is in its transaction) and replays its answer", async () => {
+  it("a concurrent request with the key waits for the first (the claim is in its statement) and replays its answer", async () => {
     const key = `${TEST_PREFIX}in-flight`;
-    let open!: () => void;
-    gate = new Promise<void>((resolve) => (open = resolve));
-    const atGate = new Promise<void>((resolve) => (reached = resolve));
-    const first = post(key);
-    await atGate;
+    const body = orderBody({ customerId: TRAPPED_CUSTOMER.wait });
+    await trap.close();
+    const first = post(key, body);
+    await trap.reached();
 
-    const concurrent = post(key);
+    const concurrent = post(key, body);
     await settledOrLockWaiter(concurrent);
-    open();
+    await trap.open();
     const [firstAnswer, concurrentAnswer] = await Promise.all([first, concurrent]);
     expect(firstAnswer.status).toBe(201);
     expect(concurrentAnswer.status).toBe(201);
@@ -109,18 +98,16 @@ describe("Idempotency-Key", () => {
 
   it("fences a takeover: an original that finishes after its lease lapsed and a retry came in commits exactly one order", async () => {
     const key = `${TEST_PREFIX}fenced`;
-    const customerId = `${TEST_PREFIX}fenced-customer`;
+    const customerId = `${TRAPPED_CUSTOMER.wait}-fenced`;
     const body = orderBody({ customerId });
-    let open!: () => void;
-    gate = new Promise<void>((resolve) => (open = resolve));
-    const atGate = new Promise<void>((resolve) => (reached = resolve));
+    await trap.close();
     const original = post(key, body);
-    await atGate;
-    // The original is inside its transaction (a database brownout); make any lease it holds look expired.
+    await trap.reached();
+    // The original is inside its statement (a database brownout); make any lease it holds look expired.
     await prisma.$executeRaw`UPDATE idempotency_keys SET created_at = created_at - interval '1 day' WHERE key = ${key}`;
     const retry = post(key, body);
     await settledOrLockWaiter(retry);
-    open();
+    await trap.open();
     const answers = await Promise.all([original, retry]);
 
     expect(await ordersOf(customerId)).toBe(1);
@@ -182,7 +169,7 @@ describe("Idempotency-Key", () => {
   });
 });
 
-/** Bounded: until `request` has answered or a session of this database waits on a row lock (the key's). */
+/** Bounded: until `request` has answered or a session of this database waits on a row lock (the key's; not the trap's advisory lock). */
 async function settledOrLockWaiter(request: Promise<unknown>): Promise<void> {
   let settled = false;
   void request.finally(() => (settled = true)).catch(() => undefined);
@@ -190,7 +177,7 @@ async function settledOrLockWaiter(request: Promise<unknown>): Promise<void> {
   while (Date.now() < deadline) {
     if (settled) return;
     const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
-      SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`;
     if (Number(row?.waiting ?? 0) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

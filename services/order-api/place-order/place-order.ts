@@ -4,19 +4,17 @@ import type pg from "pg";
 import { ValidationError } from "../../shared/errors/http-errors.ts";
 import { outboxRow } from "../../shared/outbox/outbox-write.ts";
 import type { PlaceOrderInput } from "../routes/order-schemas.ts";
-import { writeAcceptedOrder, type AcceptHooks, type OrderRows } from "./accept-write.ts";
+import { executorOf } from "../../shared/db/sql.ts";
+import { writeAcceptedOrder, type OrderRows } from "./accept-write.ts";
 import type { CatalogueCache } from "./catalogue-cache.ts";
-import { inOrderTransaction } from "./commit-outcome.ts";
+import { runAcceptStatement } from "./commit-outcome.ts";
 import { existingAnswer, type IdempotencyClaim, type StoredResponse } from "./idempotency-store.ts";
 import { checkCurrency, findDuplicateSkus, priceOrder, type PricedLine } from "./price-order.ts";
-
-export type PlaceOrderHooks = AcceptHooks;
 
 export interface PlaceOrderOptions {
   pool: pg.Pool;
   catalogue: CatalogueCache;
-  hooks?: PlaceOrderHooks;
-  /** How long the accept held its connection (the transaction's work), for load shedding. */
+  /** How long the accept held its connection (the statement's round trip), for load shedding. */
   onConnectionHeld?: (ms: number) => void;
 }
 
@@ -102,19 +100,20 @@ async function attempt(
   };
   const location = `/orders/${order.orderId}`;
   const claim = idempotency ? claimOf(idempotency, createdAt) : undefined;
-  return inOrderTransaction(options.pool, async (db) => {
-    const heldFrom = performance.now();
-    const placed = await writeAcceptedOrder(db, {
+  let heldFrom = performance.now();
+  const placed = await runAcceptStatement(options.pool, (db) => {
+    heldFrom = performance.now(); // from the connection on: the pool wait is not the accept's own cost
+    return writeAcceptedOrder(db, {
       order,
       outbox: orderPlacedRow(order),
       idempotency: claim ? { claim, answer: { body, headers: { location } } } : undefined,
-      hooks: options.hooks,
     });
-    options.onConnectionHeld?.(performance.now() - heldFrom);
-    if (placed) return { kind: "placed" as const, body, location };
-    const response = claim ? await existingAnswer(db, claim, createdAt) : undefined;
-    return response ? { kind: "replay" as const, response } : undefined;
   });
+  options.onConnectionHeld?.(performance.now() - heldFrom);
+  if (placed) return { kind: "placed" as const, body, location };
+  // The key was taken: its first answer (read after the statement, which waited for the key's writer to finish).
+  const response = claim ? await existingAnswer(executorOf(options.pool), claim, createdAt) : undefined;
+  return response ? { kind: "replay" as const, response } : undefined;
 }
 
 /** Validates, prices and writes an order (or replays the key's first answer), inside a span so the outbox row carries its trace. */

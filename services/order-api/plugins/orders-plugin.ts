@@ -16,7 +16,6 @@ import { OrderStatusWatcher } from "../order-wait/order-status-watcher.ts";
 import { registerPreferWait } from "../order-wait/prefer-wait-hook.ts";
 import { registerWaiterGauge } from "../order-wait/waiter-metric.ts";
 import { CatalogueCache } from "../place-order/catalogue-cache.ts";
-import type { PlaceOrderHooks } from "../place-order/place-order.ts";
 import { getOrder, readStatuses } from "../read-orders/read-orders.ts";
 import { registerGetOrder } from "../routes/get-order.ts";
 import { registerListOrders } from "../routes/list-orders.ts";
@@ -28,7 +27,6 @@ export interface OrdersPluginOptions {
   pool: pg.Pool;
   prisma: PrismaClient;
   logger: Logger;
-  placeOrderHooks?: PlaceOrderHooks;
   /** Where the Prefer: wait waiter gauge goes. */
   registry: Registry;
   /** Learns how long an accept holds its connection (for load shedding). */
@@ -63,7 +61,6 @@ export async function ordersPlugin(scope: FastifyInstance, options: OrdersPlugin
     placeOrder: {
       pool,
       catalogue: new CatalogueCache(db, config.CATALOGUE_CACHE_TTL_MS),
-      hooks: options.placeOrderHooks,
       onConnectionHeld: (ms) => options.admission.observe(ms),
     },
   });

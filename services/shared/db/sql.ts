@@ -44,12 +44,28 @@ function statementName(text: string): string {
   return name;
 }
 
-/** Tagged template: interpolations become $n parameters (SqlFragment values are spliced as text). */
+function isQuery(value: unknown): value is SqlQuery {
+  return typeof value === "object" && value !== null && typeof (value as SqlQuery).text === "string" && Array.isArray((value as SqlQuery).values);
+}
+
+/**
+ * A query built by sql`` spliced into another one (a data-modifying CTE made of two modules' statements): its $n
+ * placeholders are renumbered after the outer ones. Safe because sql`` texts hold placeholders only as $n (values
+ * are never spliced, and no statement here uses dollar quoting).
+ */
+function splice(query: SqlQuery, params: unknown[]): string {
+  const offset = params.length;
+  params.push(...query.values);
+  return query.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+}
+
+/** Tagged template: interpolations become $n parameters (SqlFragment values are spliced as text, SqlQuery values as statements). */
 export function sql(strings: TemplateStringsArray, ...values: readonly unknown[]): SqlQuery {
   let text = strings[0] ?? "";
   const params: unknown[] = [];
   values.forEach((value, index) => {
     if (isFragment(value)) text += value.fragment;
+    else if (isQuery(value)) text += splice(value, params);
     else {
       params.push(value);
       text += `$${params.length}`;

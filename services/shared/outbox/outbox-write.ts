@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "@opentelemetry/api";
-import { sql, type SqlExecutor } from "../db/sql.ts";
+import { sql, type SqlExecutor, type SqlQuery } from "../db/sql.ts";
 import type { EventPayloads } from "../events/event-payloads.ts";
 import { EVENT_TOPICS, type EventType } from "../events/topic-catalogue.ts";
 import { currentTraceparent } from "../telemetry/trace-context.ts";
@@ -42,15 +42,25 @@ export function outboxRow<E extends EventType>(eventType: E, orderId: string, pa
   };
 }
 
-/** Writes every row in one statement, in array order (ids ascend in that order: the relay keeps it per key). */
-export async function insertOutboxRows(db: SqlExecutor, rows: readonly OutboxRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.execute(sql`
+/**
+ * The INSERT of `rows`, in array order (ids ascend in that order: the relay keeps it per key). As a statement of its
+ * own (insertOutboxRows), or spliced into a data-modifying CTE (the accept statement) with `onlyIf`, a condition on
+ * the CTE's other parts (e.g. that the order was written), so the event exists if and only if its effect does.
+ */
+export function outboxInsert(rows: readonly OutboxRow[], onlyIf: SqlQuery = sql`true`): SqlQuery {
+  return sql`
     INSERT INTO outbox (topic, key, event_type, event_id, payload, headers)
     SELECT topic, key, event_type, event_id, payload, headers
       FROM unnest(${rows.map((r) => r.topic)}::text[], ${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.eventType)}::text[],
                   ${rows.map((r) => r.eventId)}::uuid[], ${rows.map((r) => JSON.stringify(r.payload))}::jsonb[],
                   ${rows.map((r) => JSON.stringify(r.headers))}::jsonb[])
            WITH ORDINALITY AS r(topic, key, event_type, event_id, payload, headers, n)
-     ORDER BY n`);
+     WHERE ${onlyIf}
+     ORDER BY n`;
+}
+
+/** Writes every row in one statement, inside the caller's transaction. */
+export async function insertOutboxRows(db: SqlExecutor, rows: readonly OutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(outboxInsert(rows));
 }
