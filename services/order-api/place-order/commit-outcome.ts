@@ -19,6 +19,18 @@ function serverRolledBack(error: unknown): boolean {
 }
 
 /**
+ * The statement never reached a live session, so it cannot have committed: the socket refused the write (the
+ * extended protocol's Sync, which ends the implicit transaction, is the last message, so a failed write means the
+ * server never got it), or pg already knew the connection was broken and sent nothing. Typically a pooled
+ * connection the server (or a proxy) dropped a moment before it was handed out.
+ */
+function neverSent(error: unknown): boolean {
+  const failure = error as { syscall?: unknown; message?: unknown } | null;
+  if (failure?.syscall === "write") return true;
+  return typeof failure?.message === "string" && /is not queryable/i.test(failure.message);
+}
+
+/**
  * Runs the accept statement on a connection of its own (no BEGIN/COMMIT: the statement is the transaction), with a
  * broken connection once it was sent turned into OrderOutcomeUnknownError. A connection that failed is destroyed,
  * not returned to the pool.
@@ -31,6 +43,7 @@ export async function runAcceptStatement<T>(pool: pg.Pool, work: (db: SqlExecuto
   } catch (error) {
     if (serverRolledBack(error)) throw error;
     broken = error instanceof Error ? error : new Error(String(error));
+    if (neverSent(error)) throw error; // the caller's outage error: nothing was written
     throw new OrderOutcomeUnknownError({
       detail:
         "The connection to the database broke while the order was being written: the outcome is unknown; retry with the same Idempotency-Key to find out (it answers the order if it was placed, or places it once).",
