@@ -10,6 +10,7 @@ import { StackError } from "./stack/errors.ts";
 import { ALL_COMPONENTS } from "./stack/components/all.ts";
 import { stackUp } from "./stack/stack-manager.ts";
 import { generateClient, prepareDatabase, testEnvironment } from "./run/prepare-environment.ts";
+import { prepareWorkerDatabases } from "./run/worker-databases.ts";
 
 const TIERS = ["unit", "int", "e2e", "chaos"] as const;
 /** What `npm test` runs when no tier is named: every tier, chaos in its short profile (docs/chaos.md). */
@@ -126,6 +127,7 @@ async function main(): Promise<number> {
   await stackUp(ctx, ALL_COMPONENTS);
   await clientReady;
   await prepareDatabase(ctx, env, { resetDatabase: true, seedWhenEmpty: false });
+  if (tiers.includes("int")) await prepareWorkerDatabases(ctx, env);
   const results: TierResult[] = [];
   for (const section of early) {
     const result = await section.result;

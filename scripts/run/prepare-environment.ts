@@ -11,7 +11,7 @@ export function devEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /**
  * Environment of `npm test`: its own database and topic prefix, so tests never touch the data of a running `npm start`.
- * TEST_DATABASE_URL / TEST_TOPIC_PREFIX override.
+ * TEST_DATABASE_URL / TEST_TOPIC_PREFIX override; TEST_INT_WORKERS sets how many int files run at once.
  */
 export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const port = env.POSTGRES_PORT || "5432";
@@ -22,6 +22,9 @@ export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     TOPIC_PREFIX: env.TEST_TOPIC_PREFIX || "test.",
     API_PORT: env.TEST_API_PORT || "3100",
     LOG_LEVEL: env.LOG_LEVEL || "warn",
+    // Int files side by side, each worker on its own database (scripts/run/worker-databases.ts): the tier waits
+    // mostly on Kafka and timers, so two workers on two cores roughly halve it.
+    TEST_INT_WORKERS: env.TEST_INT_WORKERS || "2",
   };
 }
 

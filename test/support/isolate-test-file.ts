@@ -1,6 +1,7 @@
 // Runs before every int/e2e test file (vitest setupFiles). Every relay publishes every unpublished outbox row,
 // whatever topic prefix it was started with, so rows a previous file left unpublished would otherwise flow into
-// this file's topics and consumers. Files run one at a time (fileParallelism: false), so clearing them is enough.
+// this file's topics and consumers. Files sharing a database run one at a time (int files run side by side only on
+// a database per worker: int-worker-database.ts), so clearing them is enough.
 import { beforeAll } from "vitest";
 import pg from "pg";
 
