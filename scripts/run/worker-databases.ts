@@ -20,7 +20,8 @@ export async function prepareWorkerDatabases(ctx: StackContext, env: NodeJS.Proc
   const workers = Number(env.TEST_INT_WORKERS ?? "1");
   if (!Number.isInteger(workers) || workers < 2) return;
   const baseUrl = loadConfig(env).DATABASE_URL;
-  const names = Array.from({ length: workers }, (_, index) => new URL(workerDatabaseUrl(baseUrl, index + 1)).pathname.slice(1));
+  const urls = Array.from({ length: workers }, (_, index) => workerDatabaseUrl(baseUrl, index + 1));
+  const names = urls.map((url) => new URL(url).pathname.slice(1));
   await ctx.step("postgres", `creating ${workers} worker databases for the int tier (${names.join(", ")})`, async () => {
     await withPgClient(baseUrl, async (client) => {
       for (const name of names) {
@@ -28,6 +29,6 @@ export async function prepareWorkerDatabases(ctx: StackContext, env: NodeJS.Proc
         await client.query(`CREATE DATABASE "${name}"`);
       }
     });
-    await Promise.all(names.map((_, index) => applyMigrations(workerDatabaseUrl(baseUrl, index + 1), { log: () => undefined })));
+    await Promise.all(urls.map((url) => applyMigrations(url, { log: () => undefined })));
   });
 }
