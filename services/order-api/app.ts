@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type pg from "pg";
 import type { AppConfig } from "../shared/config/config-schema.ts";
 import type { PrismaClient } from "../shared/db/index.ts";
@@ -56,7 +56,7 @@ function createFastify(config: AppConfig, logger: Logger): FastifyInstance {
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     // One log line per request costs more CPU than the accept itself; errors and rejections are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors the router raises before any hook runs (a URL that does not decode, e.g. /orders/%80) get the same
