@@ -13,6 +13,8 @@ export interface BenchOptions {
   stepSeconds: number;
   drainSeconds: number;
   warmupSeconds: number;
+  /** Seconds with every service running and no load, after the warm-up: the pipeline's fixed cost (0 skips it). */
+  idleSeconds: number;
   lagAllowanceSeconds: number;
   baseline: boolean;
   baselineStepSeconds: number;
@@ -50,6 +52,7 @@ options (pipeline, baseline-sync, flash-sale):
   --rates 100,250,500       orders/s per step (default ${DEFAULT_RATES.join(",")}); the staircase stops at the first broken step
   --step-seconds 30         load per step                       --drain-seconds 5   drain allowed after each step
   --warmup-seconds 5        warm-up at 20/s, not reported       --lag-allowance-seconds 1  "flat" bound: seconds of arrivals queued
+  --idle-seconds 10         then no load: each process' CPU while idle (the fixed cost; 0 skips it)
   --no-baseline             pipeline without baseline-sync      --baseline-step-seconds 15  --baseline-concurrency 0 (0 = unbounded)
   --flash-sale              then a flash-sale run               --flash-rate N  --flash-seconds 10  --flash-stock 100
   --profile                 services run with node --cpu-prof (profiles under <out>/profiles/<run>/)
@@ -86,6 +89,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "step-seconds": { type: "string" },
       "drain-seconds": { type: "string" },
       "warmup-seconds": { type: "string" },
+      "idle-seconds": { type: "string" },
       "lag-allowance-seconds": { type: "string" },
       "no-baseline": { type: "boolean", default: false },
       "baseline-step-seconds": { type: "string" },
@@ -121,6 +125,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     stepSeconds: positiveNumber("step-seconds", values["step-seconds"], 30),
     drainSeconds: positiveNumber("drain-seconds", values["drain-seconds"], 5),
     warmupSeconds: positiveNumber("warmup-seconds", values["warmup-seconds"], 5, { zero: true }),
+    idleSeconds: positiveNumber("idle-seconds", values["idle-seconds"], 10, { zero: true }),
     lagAllowanceSeconds: positiveNumber("lag-allowance-seconds", values["lag-allowance-seconds"], 1),
     baseline: !values["no-baseline"],
     baselineStepSeconds: positiveNumber("baseline-step-seconds", values["baseline-step-seconds"], 15),

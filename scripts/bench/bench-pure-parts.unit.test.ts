@@ -3,6 +3,7 @@ import { parseBenchOptions, parseRates, UsageError, DEFAULT_RATES } from "./benc
 import { dueCount, intendedOffsetMs, msUntilNext, scheduleFor } from "./load/arrival-schedule.ts";
 import { jsonSafe, percentile, summarizeLatencies } from "./load/latency-summary.ts";
 import { parseKb, parseStat } from "./measure/proc-stats.ts";
+import { idleCostFrom } from "./measure/idle-cost.ts";
 import { cpuBetween } from "./measure/process-set.ts";
 import { happyPathBodies } from "./pipeline/order-bodies.ts";
 import { baselineVerdict, flatness, queueBound, stepVerdict, sustainedCapacity, type Sample } from "./pipeline/step-verdict.ts";
@@ -151,6 +152,17 @@ describe("/proc parsing", () => {
     ]);
     expect(cpuBetween(before, after)).toEqual({ a: 2.75, b: null, c: 0 });
   });
+
+  it("turns idle CPU seconds into cores per process and sums the system without the measuring tools", () => {
+    const processes = [
+      { name: "api", kind: "single" as const, pid: () => 1 },
+      { name: "kafka", kind: "single" as const, pid: () => 2 },
+      { name: "gone", kind: "single" as const, pid: () => undefined },
+      { name: "load-generator", kind: "single" as const, pid: () => 3, tool: true },
+    ];
+    const idle = idleCostFrom(processes, { api: 0.5, kafka: 1.5, gone: null, "load-generator": 4 }, 10);
+    expect(idle).toEqual({ seconds: 10, coresByProcess: { api: 0.05, kafka: 0.15, gone: null, "load-generator": 0.4 }, systemCores: 0.2 });
+  });
 });
 
 describe("command line", () => {
@@ -165,6 +177,7 @@ describe("command line", () => {
       database: "orderflow_bench",
       topicPrefix: "bench.",
       maxMinutes: 13,
+      idleSeconds: 10,
     });
   });
 
@@ -180,8 +193,10 @@ describe("command line", () => {
       "--flash-sale",
       "--flash-stock",
       "10",
+      "--idle-seconds",
+      "0",
     ]);
-    expect(options).toMatchObject({ rates: [20, 50], stepSeconds: 5, baseline: false, profile: true, flashSale: true, flashStock: 10 });
+    expect(options).toMatchObject({ idleSeconds: 0, rates: [20, 50], stepSeconds: 5, baseline: false, profile: true, flashSale: true, flashStock: 10 });
     expect(parseBenchOptions(["flash-sale"]).flashSale).toBe(true);
   });
 

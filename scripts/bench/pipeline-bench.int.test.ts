@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe("npm run bench -- pipeline", () => {
   it("runs every service, loads them open-loop and writes the figures of each step", async () => {
-    const args = ["pipeline", "--rates", "20", "--step-seconds", "5", "--warmup-seconds", "0", "--drain-seconds", "5", "--no-baseline"];
+    const args = ["pipeline", "--rates", "20", "--step-seconds", "5", "--warmup-seconds", "0", "--idle-seconds", "2", "--drain-seconds", "5", "--no-baseline"];
     const { code, output } = await runBench([...args, "--database", DATABASE, "--topic-prefix", "bench-int.", "--out", out], 170_000);
     expect(code, output).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, "pipeline.json"), "utf8")) as PipelineReport;
@@ -72,6 +72,9 @@ describe("npm run bench -- pipeline", () => {
       expect(step!.peakMemoryMb[process], process).toBeGreaterThan(0);
     }
     expect(step!.cpuSecondsPer1000OrdersTotal).toBeGreaterThan(0);
+    expect(report.idle).toMatchObject({ seconds: 2 });
+    for (const process of [...report.services, "postgres", "kafka"]) expect(report.idle!.coresByProcess[process], process).toEqual(expect.any(Number));
+    expect(report.idle!.systemCores).toBeGreaterThan(0);
     expect(step!.accept.cpuSeconds).toBeGreaterThan(0);
     expect(step!.verdict).toMatchObject({ sustained: expect.any(Boolean), reasons: expect.any(Array) });
     expect(report.sustainedCapacity === null || report.sustainedCapacity === 20).toBe(true);

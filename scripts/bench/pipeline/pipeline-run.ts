@@ -17,6 +17,7 @@ import type { LoadJob, LoadResult } from "../load/open-loop.ts";
 import { lagReportReader, PipelineSampler } from "../measure/pipeline-sampler.ts";
 import { resetStatementStats, topStatements, type StatementStat } from "../measure/statement-stats.ts";
 import type { WatchedProcess } from "../measure/process-set.ts";
+import { measureIdleCost, type IdleCost } from "../measure/idle-cost.ts";
 import { prepareBenchDatabase, readCatalogue } from "./bench-database.ts";
 import { BenchServices } from "./bench-services.ts";
 import { resetBenchTopics } from "./bench-topics.ts";
@@ -40,6 +41,7 @@ export interface PipelineReport {
     stepSeconds: number;
     drainSeconds: number;
     warmupSeconds: number;
+    idleSeconds: number;
     lagAllowanceSeconds: number;
     paymentLatencyMs: number;
     logLevel: string;
@@ -52,6 +54,8 @@ export interface PipelineReport {
   };
   services: string[];
   warmup: { accept: LoadResult; drained: boolean } | null;
+  /** Every process' CPU with the services running and no load (after the warm-up); null when skipped. */
+  idle: IdleCost | null;
   steps: StepResult[];
   notRun: Array<{ rate: number; why: string }>;
   /** Highest rate with flat lag, flat backlog, zero non-2xx and every order terminal after the drain. */
@@ -215,6 +219,12 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
       warmup = { accept: step.accept, drained: step.drainedAfterSeconds !== null };
       if (!warmup.drained) log("warning: the warm-up orders were not all decided within 120 s; the first step will likely break");
     }
+    let idle: IdleCost | null = null;
+    if (options.idleSeconds > 0) {
+      log(`idle: ${options.idleSeconds} s with no load, every process' CPU (the fixed cost)`);
+      idle = await measureIdleCost(() => processes, options.idleSeconds);
+      log(`idle: the system under test used ${idle.systemCores} cores`);
+    }
     const runsStaircase = options.scenario === "pipeline";
     const baselineReserveMs = runsStaircase && options.baseline ? Math.min(options.rates.length, 6) * (options.baselineStepSeconds + 3) * 1000 + 20_000 : 0;
     const flashReserveMs = options.flashSale ? (options.flashSeconds + 40) * 1000 : 0;
@@ -276,6 +286,7 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
         stepSeconds: options.stepSeconds,
         drainSeconds: options.drainSeconds,
         warmupSeconds: options.warmupSeconds,
+        idleSeconds: options.idleSeconds,
         lagAllowanceSeconds: options.lagAllowanceSeconds,
         paymentLatencyMs: options.paymentLatencyMs ?? config.PAYMENT_LATENCY_MS,
         logLevel: config.LOG_LEVEL,
@@ -288,6 +299,7 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
       },
       services: services.names,
       warmup,
+      idle,
       steps: staircase.steps,
       notRun: staircase.notRun,
       sustainedCapacity: capacity,

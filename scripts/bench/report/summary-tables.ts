@@ -81,11 +81,13 @@ export function stepsTable(report: PipelineReport): Table {
 
 /** CPU seconds per 1,000 orders and peak memory of every watched process, one column per step. */
 export function processTable(report: PipelineReport): Table {
-  const names = [...new Set(report.steps.flatMap((s) => Object.keys(s.cpuSecondsPer1000Orders)))];
+  const names = [...new Set([...Object.keys(report.idle?.coresByProcess ?? {}), ...report.steps.flatMap((s) => Object.keys(s.cpuSecondsPer1000Orders))])];
+  const idle = report.idle;
   return {
-    head: ["process", ...report.steps.map((s) => `CPU s/1k @${s.rate}`), "peak MB"],
+    head: ["process", ...(idle ? ["idle cores"] : []), ...report.steps.map((s) => `CPU s/1k @${s.rate}`), "peak MB"],
     rows: names.map((name) => [
       name,
+      ...(idle ? [show(idle.coresByProcess[name], 3)] : []),
       ...report.steps.map((s) => show(s.cpuSecondsPer1000Orders[name], 3)),
       show(Math.max(0, ...report.steps.map((s) => s.peakMemoryMb[name] ?? 0))),
     ]),

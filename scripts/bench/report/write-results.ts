@@ -51,6 +51,12 @@ export function pipelineMarkdown(report: PipelineReport): string {
     "",
     markdownTable(processTable(report)),
     "",
+    ...(report.idle
+      ? [
+          `Idle cores: CPU seconds per second over ${report.idle.seconds} s with every service running and no load, after the warm-up (the fixed cost); the system under test used ${report.idle.systemCores} cores.`,
+          "",
+        ]
+      : []),
     "PostgreSQL: every process of the cluster (postmaster, backends, background workers), memory as summed PSS; the others: VmRSS.",
     "",
     "Load generator:",
@@ -89,6 +95,7 @@ export function printPipeline(report: PipelineReport): string {
     textTable(stepsTable(report)),
     "",
     textTable(processTable(report)),
+    ...(report.idle ? [`idle (${report.idle.seconds} s, no load): the system under test used ${report.idle.systemCores} cores`] : []),
     "load generator:",
     ...generatorLines(report),
     ...(report.baseline ? ["", "baseline-sync:", textTable(baselineTable(report.baseline)), ...comparisonLines(report)] : []),
