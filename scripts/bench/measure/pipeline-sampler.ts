@@ -10,6 +10,10 @@ export interface PipelineSample {
   lagByGroup: Record<string, number>;
   /** Outbox rows not yet published (and not given up on). */
   backlog: number;
+  /** Log end offsets summed over every group's partitions: deliveries owed so far (a record counts once per group). */
+  deliveriesOwed: number;
+  /** Log end offsets summed over the distinct event partitions: records published so far. */
+  recordsPublished: number;
   deadLetters: number;
   /** A source that did not answer: the sample's numbers for it are not true. */
   errors: string[];
@@ -17,6 +21,18 @@ export interface PipelineSample {
 
 export interface QueueReader {
   read(): Promise<PipelineSample>;
+}
+
+function offsetTotals(report: LagReport): Pick<PipelineSample, "deliveriesOwed" | "recordsPublished"> {
+  const ends = new Map<string, number>();
+  let deliveriesOwed = 0;
+  for (const group of report.groups) {
+    for (const partition of group.partitions) {
+      deliveriesOwed += partition.logEndOffset;
+      ends.set(`${partition.topic}:${partition.partition}`, partition.logEndOffset);
+    }
+  }
+  return { deliveriesOwed, recordsPublished: [...ends.values()].reduce((sum, end) => sum + end, 0) };
 }
 
 /** The same report as GET /monitor/lag, read from outside the API (its own Kafka client and database connection). */
@@ -34,6 +50,7 @@ export function lagReportReader(kafka: Kafka, prisma: PrismaClient, topicPrefix:
         totalLag: report.totalLag,
         lagByGroup: Object.fromEntries(report.groups.map((group) => [group.group, group.totalLag])),
         backlog: report.outbox.unpublishedRows,
+        ...offsetTotals(report),
         deadLetters: report.deadLetters.reduce((sum, topic) => sum + topic.depth, 0),
         errors: report.errors.map((error) => `${error.source}: ${error.message}`),
       };

@@ -5,7 +5,7 @@ import type { LoadJob, LoadResult } from "../load/open-loop.ts";
 import { cpuBetween, cpuSnapshot, type WatchedProcess } from "../measure/process-set.ts";
 import type { PipelineSampler, QueueReader } from "../measure/pipeline-sampler.ts";
 import { pendingSince, readCompletion, type Completion } from "./completion-times.ts";
-import { flatness, stepVerdict, type Flatness, type FlatnessOptions, type StepVerdict } from "./step-verdict.ts";
+import { arrivalRate, flatness, stepVerdict, type Flatness, type FlatnessOptions, type StepVerdict } from "./step-verdict.ts";
 
 export interface StepContext {
   generator: LoadGenerator;
@@ -99,15 +99,23 @@ export async function runStep(ctx: StepContext, rate: number, seconds: number, d
   const peakMemoryMb = ctx.sampler.memory.take();
   const completion = await readCompletion(ctx.pool, startMs, endMs + 1);
   const samples = ctx.sampler.between(startMs, loadEndMs).filter((sample) => sample.errors.length === 0);
-  const window = { loadStartMs: startMs, loadEndMs, rate };
+  const window = { loadStartMs: startMs, loadEndMs };
+  const deliveries = arrivalRate(
+    samples.map((s) => ({ atMs: s.atMs, total: s.deliveriesOwed })),
+    rate,
+  );
+  const records = arrivalRate(
+    samples.map((s) => ({ atMs: s.atMs, total: s.recordsPublished })),
+    rate,
+  );
   const lag = flatness(
     samples.map((s) => ({ atMs: s.atMs, value: s.totalLag })),
-    { ...window, drainedAtMs: drain.lagZeroAtMs },
+    { ...window, arrivalsPerSecond: deliveries, drainedAtMs: drain.lagZeroAtMs },
     ctx.flatness,
   );
   const backlog = flatness(
     samples.map((s) => ({ atMs: s.atMs, value: s.backlog })),
-    { ...window, drainedAtMs: drain.backlogZeroAtMs },
+    { ...window, arrivalsPerSecond: records, drainedAtMs: drain.backlogZeroAtMs },
     ctx.flatness,
   );
   const pendingAfterDrain = Math.max(0, drain.pending);

@@ -2,8 +2,10 @@
  * When is a step of the staircase "sustained"? Pure functions, so the definitions are tested and written once:
  *
  * - a queue (consumer lag summed over the groups, or the outbox backlog) is FLAT when, over the second half of the
- *   load, it never exceeded the bound (max(minimum, rate x allowanceSeconds): at most that many seconds of arrivals
- *   queued), and it was back to zero within drainLimitSeconds after the load stopped;
+ *   load, it never exceeded the bound (max(minimum, arrivals per second x allowanceSeconds): at most that many
+ *   seconds of arrivals queued), and it was back to zero within drainLimitSeconds after the load stopped. Arrivals
+ *   are counted in the queue's own unit: deliveries for the lag (each record once per group that reads its topic:
+ *   8 per order on the happy path), outbox rows for the backlog (4 per order), orders/s when unknown;
  * - a step is SUSTAINED when lag and backlog are flat, every request got a 2xx (no 4xx/5xx, no connection error
  *   or timeout), and every order placed in the step was terminal (CONFIRMED/CANCELLED) at the end of the drain;
  * - the SUSTAINED CAPACITY is the highest rate of the unbroken run of sustained steps from the bottom.
@@ -24,6 +26,8 @@ export interface FlatnessOptions {
 export interface Flatness {
   flat: boolean;
   bound: number;
+  /** What flowed into the queue per second during the load (the bound's scale). */
+  arrivalsPerSecond: number;
   /** Highest value seen over the second half of the load. */
   maxSecondHalf: number | null;
   /** Highest value over the whole load. */
@@ -35,8 +39,8 @@ export interface Flatness {
   reason: string | null;
 }
 
-export function queueBound(rate: number, options: Pick<FlatnessOptions, "allowanceSeconds" | "minimum">): number {
-  return Math.max(options.minimum, Math.ceil(rate * options.allowanceSeconds));
+export function queueBound(arrivalsPerSecond: number, options: Pick<FlatnessOptions, "allowanceSeconds" | "minimum">): number {
+  return Math.max(options.minimum, Math.ceil(arrivalsPerSecond * options.allowanceSeconds));
 }
 
 function maxOf(samples: readonly Sample[]): number | null {
@@ -46,10 +50,10 @@ function maxOf(samples: readonly Sample[]): number | null {
 /** Flatness of one queue over [loadStartMs, loadEndMs]; drainedAtMs is when it was first seen at zero after the load. */
 export function flatness(
   samples: readonly Sample[],
-  window: { loadStartMs: number; loadEndMs: number; rate: number; drainedAtMs: number | null },
+  window: { loadStartMs: number; loadEndMs: number; arrivalsPerSecond: number; drainedAtMs: number | null },
   options: FlatnessOptions,
 ): Flatness {
-  const bound = queueBound(window.rate, options);
+  const bound = queueBound(window.arrivalsPerSecond, options);
   const during = samples.filter((s) => s.atMs >= window.loadStartMs && s.atMs <= window.loadEndMs);
   const middle = window.loadStartMs + (window.loadEndMs - window.loadStartMs) / 2;
   const secondHalf = during.filter((s) => s.atMs >= middle);
@@ -63,6 +67,7 @@ export function flatness(
   return {
     flat: reason === null,
     bound,
+    arrivalsPerSecond: Math.round(window.arrivalsPerSecond * 10) / 10,
     maxSecondHalf,
     max: maxOf(during),
     atEnd: during.length === 0 ? null : during[during.length - 1]!.value,
@@ -113,4 +118,15 @@ export function baselineVerdict(facts: { non2xx: number; errors: number; p99Ms: 
   const limit = facts.chainMs * facts.slack;
   if (facts.p99Ms === null || facts.p99Ms > limit) reasons.push(`p99 ${facts.p99Ms ?? "-"} ms above ${limit} ms (requests queue)`);
   return { sustained: reasons.length === 0, reasons };
+}
+
+/**
+ * Arrivals per second of a counter that only grows (log end offsets summed), from the first to the last sample of
+ * the load; `fallback` (the order rate) when fewer than two samples or no time passed between them.
+ */
+export function arrivalRate(samples: ReadonlyArray<{ atMs: number; total: number }>, fallback: number): number {
+  const first = samples[0];
+  const last = samples.at(-1);
+  if (!first || !last || last.atMs <= first.atMs) return fallback;
+  return Math.max(0, (last.total - first.total) / ((last.atMs - first.atMs) / 1000));
 }
