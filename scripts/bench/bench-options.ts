@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["pipeline", "baseline-sync", "flash-sale", "accept", "relay", "profile-top"] as const;
+export const SCENARIOS = ["pipeline", "baseline-sync", "flash-sale", "overload", "accept", "relay", "profile-top"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const DEFAULT_RATES = [100, 250, 500, 1000, 1500, 2000, 2500, 3000];
@@ -24,6 +24,12 @@ export interface BenchOptions {
   flashRate: number | undefined;
   flashSeconds: number;
   flashStock: number;
+  /** Overload and recovery after the staircase (and the flash sale). */
+  overload: boolean;
+  /** Default: twice the sustained capacity (twice the first rate when there is none). */
+  overloadRate: number | undefined;
+  overloadSeconds: number;
+  recoverySeconds: number;
   profile: boolean;
   paymentLatencyMs: number | undefined;
   maxMinutes: number;
@@ -45,6 +51,7 @@ scenarios:
   pipeline        every service as npm start runs it, open-loop staircase (the figure we quote); runs baseline-sync too
   baseline-sync   the synchronous chain (inventory 200 ms, payment 300 ms, notification 150 ms) under the same load
   flash-sale      one SKU with small stock: the rejection path
+  overload        more than it sustains, then a light load: every answer 201 or 503 + Retry-After, nothing lost, recovery
   accept          POST /orders alone under autocannon (closed loop)          (= npm run bench:accept)
   relay           relay drain vs a raw producer, created->acked at 1,000/s   (= npm run bench:relay)
   profile-top     top self-time functions and packages of .cpuprofile files: profile-top <file|dir>... [--top N]
@@ -55,6 +62,8 @@ options (pipeline, baseline-sync, flash-sale):
   --idle-seconds 10         then no load: each process' CPU while idle (the fixed cost; 0 skips it)
   --no-baseline             pipeline without baseline-sync      --baseline-step-seconds 15  --baseline-concurrency 0 (0 = unbounded)
   --flash-sale              then a flash-sale run               --flash-rate N  --flash-seconds 10  --flash-stock 100
+  --overload                then overload and recovery          --overload-rate N (default 2 x sustained capacity)
+  --overload-seconds 60     the overload                        --recovery-seconds 45  light load after it
   --profile                 services run with node --cpu-prof (profiles under <out>/profiles/<run>/)
   --payment-latency-ms N    PAYMENT_LATENCY_MS of the simulated provider (default: the environment's, else 15)
   --max-minutes 13          time budget: steps that would end past it are not run (the last may overrun by a step)
@@ -98,6 +107,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "flash-rate": { type: "string" },
       "flash-seconds": { type: "string" },
       "flash-stock": { type: "string" },
+      overload: { type: "boolean", default: false },
+      "overload-rate": { type: "string" },
+      "overload-seconds": { type: "string" },
+      "recovery-seconds": { type: "string" },
       profile: { type: "boolean", default: false },
       "payment-latency-ms": { type: "string" },
       "max-minutes": { type: "string" },
@@ -134,6 +147,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     flashRate: values["flash-rate"] === undefined ? undefined : positiveNumber("flash-rate", values["flash-rate"], 0),
     flashSeconds: positiveNumber("flash-seconds", values["flash-seconds"], 10),
     flashStock: positiveNumber("flash-stock", values["flash-stock"], 100, { integer: true }),
+    overload: values.overload || scenario === "overload",
+    overloadRate: values["overload-rate"] === undefined ? undefined : positiveNumber("overload-rate", values["overload-rate"], 0),
+    overloadSeconds: positiveNumber("overload-seconds", values["overload-seconds"], 60),
+    recoverySeconds: positiveNumber("recovery-seconds", values["recovery-seconds"], 45),
     profile: values.profile,
     paymentLatencyMs:
       values["payment-latency-ms"] === undefined

@@ -6,7 +6,8 @@ import { parseKb, parseStat } from "./measure/proc-stats.ts";
 import { idleCostFrom } from "./measure/idle-cost.ts";
 import { cpuBetween } from "./measure/process-set.ts";
 import { happyPathBodies } from "./pipeline/order-bodies.ts";
-import { baselineVerdict, flatness, queueBound, stepVerdict, sustainedCapacity, type Sample } from "./pipeline/step-verdict.ts";
+import { overloadVerdict, recoveredAfter, recoveryBound, type OverloadResult } from "./pipeline/overload.ts";
+import { arrivalRate, baselineVerdict, flatness, queueBound, stepVerdict, sustainedCapacity, type Sample } from "./pipeline/step-verdict.ts";
 import { packageOf, summarizeProfile, type CpuProfile } from "./profile/cpuprofile-top.ts";
 import { svgChart } from "./report/svg-plot.ts";
 
@@ -60,7 +61,7 @@ describe("open-loop arrival schedule", () => {
 
 describe("flatness, step verdict and sustained capacity", () => {
   const options = { allowanceSeconds: 1, minimum: 50, drainLimitSeconds: 5 };
-  const window = { loadStartMs: 0, loadEndMs: 30_000, rate: 500 };
+  const window = { loadStartMs: 0, loadEndMs: 30_000, arrivalsPerSecond: 500 };
   const series = (values: number[]): Sample[] => values.map((value, i) => ({ atMs: (i + 1) * 1000, value }));
 
   it("bounds a queue by the allowance in seconds of arrivals, with a floor for low rates", () => {
@@ -72,7 +73,26 @@ describe("flatness, step verdict and sustained capacity", () => {
   it("is flat when the second half stays within the bound and the queue drained in time, even with a spike early on", () => {
     const values = [900, ...Array.from({ length: 29 }, () => 120)];
     const result = flatness(series(values), { ...window, drainedAtMs: 31_000 }, options);
-    expect(result).toMatchObject({ flat: true, bound: 500, maxSecondHalf: 120, max: 900, atEnd: 120, drainedAfterSeconds: 1, reason: null });
+    expect(result).toMatchObject({
+      flat: true,
+      bound: 500,
+      arrivalsPerSecond: 500,
+      maxSecondHalf: 120,
+      max: 900,
+      atEnd: 120,
+      drainedAfterSeconds: 1,
+      reason: null,
+    });
+  });
+
+  it("counts arrivals in the queue's own unit: the growth of a summed log end offset per second, the order rate without two samples", () => {
+    const ends = [
+      { atMs: 1_000, total: 10_000 },
+      { atMs: 11_000, total: 18_000 },
+    ];
+    expect(arrivalRate(ends, 100)).toBe(800);
+    expect(arrivalRate(ends.slice(0, 1), 100)).toBe(100);
+    expect(arrivalRate([], 100)).toBe(100);
   });
 
   it("is not flat when the queue grows past the bound in the second half", () => {
@@ -195,9 +215,25 @@ describe("command line", () => {
       "10",
       "--idle-seconds",
       "0",
+      "--overload",
+      "--overload-rate",
+      "80",
     ]);
-    expect(options).toMatchObject({ idleSeconds: 0, rates: [20, 50], stepSeconds: 5, baseline: false, profile: true, flashSale: true, flashStock: 10 });
+    expect(options).toMatchObject({
+      overload: true,
+      overloadRate: 80,
+      overloadSeconds: 60,
+      recoverySeconds: 45,
+      idleSeconds: 0,
+      rates: [20, 50],
+      stepSeconds: 5,
+      baseline: false,
+      profile: true,
+      flashSale: true,
+      flashStock: 10,
+    });
     expect(parseBenchOptions(["flash-sale"]).flashSale).toBe(true);
+    expect(parseBenchOptions(["overload"])).toMatchObject({ overload: true, overloadRate: undefined });
   });
 
   it("refuses unknown scenarios, bad numbers and unsafe database names with a usage message", () => {
@@ -285,5 +321,83 @@ describe("svg chart", () => {
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.match(/<polyline/g)).toHaveLength(1);
     expect(svg.match(/<circle/g)).toHaveLength(2);
+  });
+});
+
+describe("overload and recovery", () => {
+  it("bounds normal latency at twice the reference p99, and at least 50 ms above it", () => {
+    expect(recoveryBound(100)).toBe(200);
+    expect(recoveryBound(10)).toBe(60);
+    expect(recoveryBound(null)).toBe(50);
+  });
+
+  it("finds the first second from which every later second stays within the bound, offset by the gap before the light load", () => {
+    expect(
+      recoveredAfter(
+        [
+          [900, 5],
+          [300, 5],
+          [40, 5],
+          [45, 5],
+        ],
+        60,
+        2.5,
+      ),
+    ).toBe(4.5);
+    expect(
+      recoveredAfter(
+        [
+          [40, 5],
+          [900, 5],
+          [40, 5],
+        ],
+        60,
+        0,
+      ),
+    ).toBe(2);
+    expect(
+      recoveredAfter(
+        [
+          [40, 5],
+          [900, 5],
+        ],
+        60,
+        0,
+      ),
+    ).toBeNull();
+    expect(
+      recoveredAfter(
+        [
+          [40, 5],
+          [null, 0],
+        ],
+        60,
+        0,
+      ),
+    ).toBeNull();
+    expect(recoveredAfter([[40, 5]], 60, 1)).toBe(1);
+  });
+
+  it("holds only when every answer was 201 or 503 + Retry-After, nothing was lost or left PENDING, and latency recovered in time", () => {
+    const held = {
+      unanswered: 0,
+      shed503WithoutRetryAfter: 0,
+      otherNon2xx: 0,
+      lost: 0,
+      notTerminal: 0,
+      recoveredAfterSeconds: 12,
+      recoveryBoundMs: 200,
+    } as Omit<OverloadResult, "verdict">;
+    expect(overloadVerdict(held, 30)).toEqual({ ok: true, reasons: [] });
+    const broken = overloadVerdict({ ...held, unanswered: 3, shed503WithoutRetryAfter: 1, lost: 2, notTerminal: 4, recoveredAfterSeconds: 41 }, 30);
+    expect(broken.ok).toBe(false);
+    expect(broken.reasons).toEqual([
+      "3 requests not answered within the timeout",
+      "1 x 503 without Retry-After",
+      "2 accepted orders missing from the database",
+      "4 accepted orders still PENDING after the settle bound",
+      "accept p99 back within 200 ms only 41 s after the load dropped (limit 30 s)",
+    ]);
+    expect(overloadVerdict({ ...held, recoveredAfterSeconds: null }, 30).reasons).toEqual(["accept p99 never back within 200 ms"]);
   });
 });

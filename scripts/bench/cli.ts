@@ -28,7 +28,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 async function pipeline(options: BenchOptions, outDir: string): Promise<void> {
   const report = await runPipeline(options, outDir, runId(), { log, onCleanup: (fn) => (cleanup = fn) });
-  const written = writePipelineResults(outDir, report, options.scenario === "flash-sale" ? "flash-sale" : "pipeline");
+  const written = writePipelineResults(outDir, report, options.scenario === "pipeline" ? "pipeline" : options.scenario);
   process.stdout.write(`${printPipeline(report)}\n`);
   log(
     `written ${written
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       return;
     case "pipeline":
     case "flash-sale":
+    case "overload":
       await pipeline(options, outDir);
   }
 }

@@ -48,7 +48,8 @@ afterAll(async () => {
 describe("npm run bench -- pipeline", () => {
   it("runs every service, loads them open-loop and writes the figures of each step", async () => {
     const args = ["pipeline", "--rates", "20", "--step-seconds", "5", "--warmup-seconds", "0", "--idle-seconds", "2", "--drain-seconds", "5", "--no-baseline"];
-    const { code, output } = await runBench([...args, "--database", DATABASE, "--topic-prefix", "bench-int.", "--out", out], 170_000);
+    args.push("--overload", "--overload-rate", "40", "--overload-seconds", "3", "--recovery-seconds", "4");
+    const { code, output } = await runBench([...args, "--database", DATABASE, "--topic-prefix", "bench-int.", "--out", out], 280_000);
     expect(code, output).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, "pipeline.json"), "utf8")) as PipelineReport;
     expect(report.settings).toMatchObject({ rates: [20], stepSeconds: 5, database: DATABASE, topicPrefix: "bench-int.", tracing: true });
@@ -63,8 +64,11 @@ describe("npm run bench -- pipeline", () => {
     expect(step!.completion.placed).toBeLessThanOrEqual(100);
     expect(step!.completion).toHaveProperty("placedToConfirmedMs.p50");
     expect(step!.completion).toHaveProperty("placedToConfirmedMs.p99");
-    expect(step!.lag).toMatchObject({ bound: 50, flat: expect.any(Boolean) });
-    expect(step!.backlog).toMatchObject({ bound: 50, flat: expect.any(Boolean) });
+    // Lag counts deliveries (a record once per group reading its topic), the backlog outbox rows: several per order.
+    expect(step!.lag.arrivalsPerSecond).toBeGreaterThan(20);
+    expect(step!.backlog.arrivalsPerSecond).toBeGreaterThan(20);
+    for (const queue of [step!.lag, step!.backlog])
+      expect(queue).toMatchObject({ bound: Math.max(50, Math.ceil(queue.arrivalsPerSecond)), flat: expect.any(Boolean) });
     expect(step!.series.length).toBeGreaterThan(0);
     for (const process of [...report.services, "postgres", "kafka", "registry", "jaeger", "load-generator"]) {
       expect(step!.cpuSeconds[process], process).toEqual(expect.any(Number));
@@ -78,7 +82,15 @@ describe("npm run bench -- pipeline", () => {
     expect(step!.accept.cpuSeconds).toBeGreaterThan(0);
     expect(step!.verdict).toMatchObject({ sustained: expect.any(Boolean), reasons: expect.any(Array) });
     expect(report.sustainedCapacity === null || report.sustainedCapacity === 20).toBe(true);
+    const overload = report.overload!;
+    expect(overload).toMatchObject({ rate: 40, seconds: 3, probeRate: 5, lost: 0, notTerminal: 0 });
+    expect(overload.overload.sent).toBe(120);
+    expect(overload.accepted + overload.shed503 + overload.otherNon2xx + overload.unanswered).toBe(120);
+    expect(overload.accepted).toBeGreaterThan(0);
+    expect(overload.recovery.answers!.perSecondP99).toHaveLength(4);
+    expect(overload.verdict).toMatchObject({ ok: expect.any(Boolean), reasons: expect.any(Array) });
     expect(readFileSync(path.join(out, "pipeline.md"), "utf8")).toContain("| orders/s |");
+    expect(readFileSync(path.join(out, "pipeline.md"), "utf8")).toContain("## Overload and recovery");
     expect(readFileSync(path.join(out, "pipeline.svg"), "utf8")).toMatch(/^<svg[\s\S]*<\/svg>$/);
-  }, 180_000);
+  }, 300_000);
 });

@@ -16,6 +16,19 @@ export interface LoadJob {
   timeoutMs: number;
   /** Keep-alive connections at most; a request finding all busy waits in the agent, and that wait is latency. */
   maxSockets: number;
+  /** Also return what each answer said (accepted order ids, Retry-After on 503s, latency per second): the overload check. */
+  record?: boolean;
+}
+
+/** What the answers said, kept only for a job with `record` set. */
+export interface AnswerRecord {
+  /** Order ids from the Location header of every 2xx answer. */
+  acceptedIds: string[];
+  /** 503 answers, and how many of them carried Retry-After. */
+  shed503: number;
+  shed503WithRetryAfter: number;
+  /** [latency p99 ms, answers] of the requests due in each second of the job, in order. */
+  perSecondP99: Array<[number | null, number]>;
 }
 
 export interface LoadResult {
@@ -41,21 +54,27 @@ export interface LoadResult {
   /** Date.now() at the intended start and at the last answer, for lining up with database timestamps. */
   startedAtMs: number;
   endedAtMs: number;
+  answers?: AnswerRecord;
 }
 
 interface Outcome {
   status: number | "error" | "timeout";
   doneAt: number;
+  location?: string | undefined;
+  retryAfter?: boolean;
 }
 
 function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (status: Outcome["status"]) => {
+    const settle = (status: Outcome["status"], response?: http.IncomingMessage) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ status, doneAt: performance.now() });
+      const doneAt = performance.now();
+      resolve(
+        response ? { status, doneAt, location: response.headers.location, retryAfter: response.headers["retry-after"] !== undefined } : { status, doneAt },
+      );
     };
     const payload = Buffer.from(body);
     const request = http.request(
@@ -69,7 +88,7 @@ function fire(agent: http.Agent, job: LoadJob, target: URL, body: string): Promi
       },
       (response) => {
         response.resume(); // the body is not needed; draining it frees the socket for the next request
-        response.on("end", () => settle(response.statusCode ?? "error"));
+        response.on("end", () => settle(response.statusCode ?? "error", response));
         response.on("error", () => settle("error"));
       },
     );
@@ -93,6 +112,7 @@ export async function runOpenLoop(job: LoadJob): Promise<LoadResult> {
   const latencies = new Float64Array(schedule.total);
   const lateness = new Float64Array(schedule.total);
   const statusCounts: Record<string, number> = {};
+  const recorder = job.record ? new AnswerRecorder(schedule.total) : undefined;
   const pending: Array<Promise<void>> = [];
   const cpuBefore = process.cpuUsage();
   const startedAtMs = Date.now();
@@ -112,6 +132,7 @@ export async function runOpenLoop(job: LoadJob): Promise<LoadResult> {
           latencies[index] = outcome.doneAt - intended;
           const key = String(outcome.status);
           statusCounts[key] = (statusCounts[key] ?? 0) + 1;
+          recorder?.add(outcome);
         }),
       );
     }
@@ -143,5 +164,33 @@ export async function runOpenLoop(job: LoadJob): Promise<LoadResult> {
     wallSeconds: Math.round((end - start) / 10) / 100,
     startedAtMs,
     endedAtMs: startedAtMs + Math.round(end - start),
+    ...(recorder ? { answers: recorder.result(latencies, (index) => Math.floor(intendedOffsetMs(schedule, index) / 1000)) } : {}),
   };
+}
+
+class AnswerRecorder {
+  private readonly acceptedIds: string[] = [];
+  private shed503 = 0;
+  private shed503WithRetryAfter = 0;
+
+  constructor(private readonly total: number) {}
+
+  add(outcome: Outcome): void {
+    if (typeof outcome.status !== "number") return;
+    if (outcome.status >= 200 && outcome.status < 300 && outcome.location) this.acceptedIds.push(outcome.location.split("/").pop()!);
+    if (outcome.status === 503) {
+      this.shed503 += 1;
+      if (outcome.retryAfter) this.shed503WithRetryAfter += 1;
+    }
+  }
+
+  result(latencies: Float64Array, secondOf: (index: number) => number): AnswerRecord {
+    const buckets: number[][] = [];
+    for (let index = 0; index < this.total; index += 1) (buckets[secondOf(index)] ??= []).push(latencies[index]!);
+    const perSecondP99 = Array.from(buckets, (bucket): [number | null, number] => {
+      const values = bucket ?? [];
+      return [jsonSafe(summarizeLatencies(Float64Array.from(values))).p99, values.length];
+    });
+    return { acceptedIds: this.acceptedIds, shed503: this.shed503, shed503WithRetryAfter: this.shed503WithRetryAfter, perSecondP99 };
+  }
 }

@@ -22,11 +22,16 @@ import { prepareBenchDatabase, readCatalogue } from "./bench-database.ts";
 import { BenchServices } from "./bench-services.ts";
 import { resetBenchTopics } from "./bench-topics.ts";
 import { runFlashSale, type FlashSaleResult } from "./flash-sale.ts";
+import { runOverload, type OverloadResult } from "./overload.ts";
 import { flashSaleBodies, happyPathBodies } from "./order-bodies.ts";
 import { runStaircase, runStep, type StepContext, type StepResult } from "./staircase.ts";
 import { sustainedCapacity } from "./step-verdict.ts";
 
 const WARMUP_RATE = 20;
+/** Light load before the overload, for the reference latency. */
+const OVERLOAD_REFERENCE_SECONDS = 10;
+/** Issue 9: back to normal latency within 30 s of the load dropping. */
+const OVERLOAD_RECOVERY_LIMIT_SECONDS = 30;
 const FLASH_SKU = "LTD-020";
 
 export interface PipelineReport {
@@ -61,6 +66,8 @@ export interface PipelineReport {
   /** Highest rate with flat lag, flat backlog, zero non-2xx and every order terminal after the drain. */
   sustainedCapacity: number | null;
   flashSale: FlashSaleResult | null;
+  /** Overload and recovery (--overload or the overload scenario); null when not run. */
+  overload: OverloadResult | null;
   /** PostgreSQL statements by total execution time over the staircase (null: pg_stat_statements not set up). */
   statements: StatementStat[] | null;
   baseline: BaselineResult | null;
@@ -127,7 +134,7 @@ export interface RunHooks {
   onCleanup: (cleanup: () => Promise<void>) => void;
 }
 
-/** The pipeline scenario (and flash-sale, which is the same run without the staircase). */
+/** The pipeline scenario (and flash-sale and overload, which are the same run without the staircase). */
 export async function runPipeline(options: BenchOptions, outDir: string, runId: string, hooks: RunHooks): Promise<PipelineReport> {
   const startedAt = Date.now();
   const deadlineMs = startedAt + options.maxMinutes * 60_000;
@@ -228,17 +235,36 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
     const runsStaircase = options.scenario === "pipeline";
     const baselineReserveMs = runsStaircase && options.baseline ? Math.min(options.rates.length, 6) * (options.baselineStepSeconds + 3) * 1000 + 20_000 : 0;
     const flashReserveMs = options.flashSale ? (options.flashSeconds + 40) * 1000 : 0;
+    const overloadReserveMs = options.overload ? (OVERLOAD_REFERENCE_SECONDS + options.overloadSeconds + options.recoverySeconds + 30) * 1000 : 0;
     const statementStats = await resetStatementStats(config.DATABASE_URL);
     const staircase = runsStaircase
       ? await runStaircase(stepContext, {
           rates: options.rates,
           stepSeconds: options.stepSeconds,
           drainSeconds: options.drainSeconds,
-          deadlineMs: deadlineMs - baselineReserveMs - flashReserveMs,
+          deadlineMs: deadlineMs - baselineReserveMs - flashReserveMs - overloadReserveMs,
         })
       : { steps: [], notRun: [] };
     const capacity = sustainedCapacity(staircase.steps);
     const statements = statementStats ? await topStatements(config.DATABASE_URL, options.database) : null;
+    let overload: OverloadResult | null = null;
+    if (options.overload) {
+      const rate = options.overloadRate ?? 2 * (capacity ?? options.rates[0]!);
+      const probeRate = Math.max(5, Math.min(50, Math.round(rate / 8)));
+      log(
+        `overload: ${probeRate}/s for ${OVERLOAD_REFERENCE_SECONDS} s, ${rate} orders/s for ${options.overloadSeconds} s, then ${probeRate}/s for ${options.recoverySeconds} s`,
+      );
+      overload = await runOverload(generator, pool, jobFor(happy), {
+        rate,
+        seconds: options.overloadSeconds,
+        probeRate,
+        referenceSeconds: OVERLOAD_REFERENCE_SECONDS,
+        recoverySeconds: options.recoverySeconds,
+        recoveryLimitSeconds: OVERLOAD_RECOVERY_LIMIT_SECONDS,
+        settleSeconds: 180,
+      });
+      log(`overload: ${overload.verdict.ok ? "held" : `did not hold: ${overload.verdict.reasons.join("; ")}`}`);
+    }
     let flashSale: FlashSaleResult | null = null;
     if (options.flashSale) {
       const rate = options.flashRate ?? Math.min(500, Math.max(50, capacity ?? options.rates[0]!));
@@ -304,6 +330,7 @@ export async function runPipeline(options: BenchOptions, outDir: string, runId: 
       notRun: staircase.notRun,
       sustainedCapacity: capacity,
       flashSale,
+      overload,
       statements,
       baseline,
       comparison: baseline ? compare(staircase.steps, capacity, baseline) : null,

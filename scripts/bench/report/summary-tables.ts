@@ -125,3 +125,15 @@ export function flashSaleLines(report: PipelineReport): string[] {
     `  ${f.completion.confirmed} CONFIRMED (${f.confirmedUnits} units${f.oversold ? ", OVERSOLD" : ", no oversell"}), ${f.completion.cancelled} CANCELLED (placed->CANCELLED p50 ${show(f.completion.placedToCancelledMs.p50)} ms, p99 ${show(f.completion.placedToCancelledMs.p99)} ms), ${f.completion.pending} PENDING; settled ${show(f.settledAfterSeconds)} s after the load`,
   ];
 }
+
+export function overloadLines(report: PipelineReport): string[] {
+  const o = report.overload;
+  if (!o) return [];
+  const latency = (r: { latencyMs: { p50: number | null; p99: number | null } }) => `p50 ${show(r.latencyMs.p50)} ms p99 ${show(r.latencyMs.p99)} ms`;
+  return [
+    `overload (${o.rate}/s for ${o.seconds} s, light load ${o.probeRate}/s before and after): ${o.verdict.ok ? "held" : `did not hold: ${o.verdict.reasons.join("; ")}`}`,
+    `  before: accept ${latency(o.reference)}; during: ${o.overload.sent} sent, ${o.accepted} x 201, ${o.shed503} x 503 (${o.shed503WithoutRetryAfter} without Retry-After), ${o.otherNon2xx} other, ${o.unanswered} unanswered within the timeout; accept ${latency(o.overload)}`,
+    `  accepted orders: ${o.lost} missing from the database, ${o.notTerminal} still PENDING; all terminal ${show(o.settledAfterSeconds)} s after the load dropped`,
+    `  after: accept ${latency(o.recovery)}; per-second p99 within ${o.recoveryBoundMs} ms from ${show(o.recoveredAfterSeconds)} s after the load dropped`,
+  ];
+}

@@ -1,7 +1,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { PipelineReport } from "../pipeline/pipeline-run.ts";
-import { baselineTable, comparisonLines, flashSaleLines, generatorLines, markdownTable, processTable, stepsTable, textTable } from "./summary-tables.ts";
+import {
+  baselineTable,
+  comparisonLines,
+  flashSaleLines,
+  generatorLines,
+  markdownTable,
+  overloadLines,
+  processTable,
+  stepsTable,
+  textTable,
+} from "./summary-tables.ts";
 import { svgChart, type Panel } from "./svg-plot.ts";
 
 export function pipelinePanels(report: PipelineReport): Panel[] {
@@ -85,6 +95,7 @@ export function pipelineMarkdown(report: PipelineReport): string {
       "",
     );
   }
+  if (report.overload) lines.push("## Overload and recovery", "", ...overloadLines(report).map((line) => `- ${line.trim()}`), "");
   if (report.flashSale) lines.push("## Flash sale", "", ...flashSaleLines(report).map((line) => `- ${line.trim()}`), "");
   lines.push(`![latency and lag vs rate](pipeline.svg)`, "");
   return lines.join("\n");
@@ -99,6 +110,7 @@ export function printPipeline(report: PipelineReport): string {
     "load generator:",
     ...generatorLines(report),
     ...(report.baseline ? ["", "baseline-sync:", textTable(baselineTable(report.baseline)), ...comparisonLines(report)] : []),
+    ...overloadLines(report),
     ...flashSaleLines(report),
     "",
     `sustained capacity: ${report.sustainedCapacity ?? "none"}${report.sustainedCapacity ? " orders/s" : ""}; run took ${report.durationSeconds} s`,
