@@ -44,8 +44,7 @@ export default defineConfig({
       {
         test: {
           name: "chaos",
-          // No isolate-test-file: chaos files bring their own PostgreSQL (or database), broker and topic prefix, and
-          // npm test runs them beside the e2e tier, whose unpublished outbox rows on DATABASE_URL must stay.
+          setupFiles: ["test/support/isolate-test-file.ts"],
           include: ["test/chaos/**/*.chaos.test.ts"],
           testTimeout: 600_000,
           hookTimeout: 600_000,

@@ -17,13 +17,6 @@ const TIERS = ["unit", "int", "e2e", "chaos"] as const;
 const DEFAULT_TIERS: readonly string[] = ["unit", "int", "e2e", "chaos"];
 /** Tiers that need no stack, run beside its start. */
 const STACKLESS_TIERS: readonly string[] = ["unit"];
-/**
- * Tiers run beside the e2e tier when both are selected, their output held back until they end. Chaos brings its
- * own PostgreSQL server (or database), broker and topic prefixes, so it shares nothing e2e writes, and both mostly
- * wait on Kafka, timers and faults (a third of the machine idle in e2e, a quarter in chaos): side by side they end
- * minutes sooner than one after the other.
- */
-const BESIDE_E2E: readonly string[] = ["chaos"];
 
 interface TierResult {
   tier: string;
@@ -122,32 +115,6 @@ function chaosChoices(args: readonly string[], env: NodeJS.ProcessEnv): { tiers:
   return { tiers: named.length > 0 ? [...named] : [...DEFAULT_TIERS], env: runEnv };
 }
 
-/** The tiers that need the stack, in order; BESIDE_E2E tiers start with e2e when it is selected too. */
-async function runStackTiers(repo: string, tiers: readonly string[], env: NodeJS.ProcessEnv): Promise<TierResult[]> {
-  const withE2e = tiers.includes("e2e");
-  const beside = withE2e ? tiers.filter((t) => BESIDE_E2E.includes(t)) : [];
-  const results: TierResult[] = [];
-  let started: Section[] = [];
-  for (const tier of tiers.filter((t) => !STACKLESS_TIERS.includes(t) && !beside.includes(t))) {
-    if (tier === "e2e") {
-      started = beside.map((name) => {
-        const output: string[] = [];
-        return { title: `${name} tests (ran beside e2e)`, output, result: runTier(repo, name, env, output) };
-      });
-    }
-    const note = tier === "e2e" && beside.length > 0 ? ` (${beside.join(", ")} running beside it; its output follows when it ends)` : "";
-    console.log(`\n=== ${tier} tests ===${note}`);
-    results.push(await runTier(repo, tier, env, "inherit"));
-  }
-  for (const section of started) {
-    const result = await section.result;
-    console.log(`\n=== ${section.title} ===`);
-    process.stdout.write(section.output.join(""));
-    results.push(result);
-  }
-  return results;
-}
-
 async function main(): Promise<number> {
   const startedAt = Date.now();
   const ctx = createStackContext();
@@ -168,7 +135,10 @@ async function main(): Promise<number> {
     process.stdout.write(section.output.join(""));
     results.push(result);
   }
-  results.push(...(await runStackTiers(repo, tiers, runEnv)));
+  for (const tier of tiers.filter((t) => !STACKLESS_TIERS.includes(t))) {
+    console.log(`\n=== ${tier} tests ===`);
+    results.push(await runTier(repo, tier, runEnv, "inherit"));
+  }
   console.log("\n=== summary ===");
   for (const r of results) console.log(`${r.tier.padEnd(6)} ${r.passed} passed, ${r.failed} failed${r.exitCode !== 0 ? ` (vitest exit ${r.exitCode})` : ""}`);
   const total = results.reduce((acc, r) => ({ passed: acc.passed + r.passed, failed: acc.failed + r.failed }), { passed: 0, failed: 0 });
