@@ -153,13 +153,18 @@ const SCENARIOS: readonly Scenario[] = [
     what: "the simulated provider failing every call, then answering in 1-3 s (PAYMENT_LATENCY_MS 2000)",
     faultMs: (chaos) => chaos.profile.providerDownMs + chaos.profile.providerSlowMs,
     inject: async (chaos) => {
-      const down = await chaos.replaceWith("payment", { PAYMENT_TRANSIENT_ERROR_RATE: "1" });
-      await waitUntilLogged(down, "dependency unavailable: partition paused");
-      await sleep(chaos.profile.providerDownMs);
-      const slow = await chaos.replaceWith("payment", { PAYMENT_LATENCY_MS: "2000" });
-      await waitUntilLogged(slow, "payment authorization answered");
-      await sleep(chaos.profile.providerSlowMs);
-      await chaos.replaceWith("payment", {});
+      // The fault is undone however the scenario ends: left in place, a failing provider would strand the orders
+      // of every later scenario and hide which one really failed.
+      try {
+        const down = await chaos.replaceWith("payment", { PAYMENT_TRANSIENT_ERROR_RATE: "1" });
+        await waitUntilLogged(down, "dependency unavailable: partition paused");
+        await sleep(chaos.profile.providerDownMs);
+        const slow = await chaos.replaceWith("payment", { PAYMENT_LATENCY_MS: "2000" });
+        await waitUntilLogged(slow, "payment authorization answered");
+        await sleep(chaos.profile.providerSlowMs);
+      } finally {
+        await chaos.replaceWith("payment", {});
+      }
     },
   },
   {
@@ -196,13 +201,16 @@ const SCENARIOS: readonly Scenario[] = [
     inject: async (chaos) => {
       const base = chaos.profile.consumerInstances;
       const steps = Math.floor(chaos.profile.stormMs / chaos.profile.stormEveryMs);
-      for (let step = 0; step < steps; step += 1) {
-        const started = Date.now();
-        const group = GROUPS[Math.floor(step / 2) % GROUPS.length]!;
-        await chaos.scale(group, step % 2 === 0 ? base + 1 : base);
-        await sleep(Math.max(0, chaos.profile.stormEveryMs - (Date.now() - started)));
+      try {
+        for (let step = 0; step < steps; step += 1) {
+          const started = Date.now();
+          const group = GROUPS[Math.floor(step / 2) % GROUPS.length]!;
+          await chaos.scale(group, step % 2 === 0 ? base + 1 : base);
+          await sleep(Math.max(0, chaos.profile.stormEveryMs - (Date.now() - started)));
+        }
+      } finally {
+        for (const group of GROUPS) await chaos.scale(group, base);
       }
-      for (const group of GROUPS) await chaos.scale(group, base);
     },
   },
 ];
