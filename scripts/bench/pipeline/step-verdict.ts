@@ -53,7 +53,9 @@ export function flatness(
   window: { loadStartMs: number; loadEndMs: number; arrivalsPerSecond: number; drainedAtMs: number | null },
   options: FlatnessOptions,
 ): Flatness {
-  const bound = queueBound(window.arrivalsPerSecond, options);
+  // Rounded once, so the reported rate and the bound agree (the bound is computed from what the report shows).
+  const arrivalsPerSecond = Math.round(window.arrivalsPerSecond * 10) / 10;
+  const bound = queueBound(arrivalsPerSecond, options);
   const during = samples.filter((s) => s.atMs >= window.loadStartMs && s.atMs <= window.loadEndMs);
   const middle = window.loadStartMs + (window.loadEndMs - window.loadStartMs) / 2;
   const secondHalf = during.filter((s) => s.atMs >= middle);
@@ -67,7 +69,7 @@ export function flatness(
   return {
     flat: reason === null,
     bound,
-    arrivalsPerSecond: Math.round(window.arrivalsPerSecond * 10) / 10,
+    arrivalsPerSecond,
     maxSecondHalf,
     max: maxOf(during),
     atEnd: during.length === 0 ? null : during[during.length - 1]!.value,
