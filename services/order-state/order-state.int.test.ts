@@ -128,14 +128,16 @@ describe("order state", () => {
     await runner.waitForOutcomes(before + 27, 60_000);
     expect((await orderRow(decided))?.status).toBe("CONFIRMED");
 
-    const options = { batchSize: 10, timeoutMs: 10_000, logger: createLogger({ service: "order-state-test", level: "warn" }), deadline: DEADLINE };
+    const options = { batchSize: 10, logger: createLogger({ service: "order-state-test", level: "warn" }), deadline: DEADLINE };
     let cancelled = 0;
     for (let pass = 0; pass < 10; pass += 1) {
-      const [a, b] = await Promise.all([cancelOverdueOrders(bench.clients.prisma, options), cancelOverdueOrders(bench.clients.prisma, options)]);
+      const [a, b] = await Promise.all([cancelOverdueOrders(bench.clients.pool, options), cancelOverdueOrders(bench.clients.pool, options)]);
       cancelled += a + b;
       if (a + b === 0) break;
     }
-    expect(cancelled).toBe(25);
+    // At least these 25: a database that has served earlier runs may hold other overdue orders, which the job
+    // rightly cancels too. Exactly once for these is asserted below, on their own rows and events.
+    expect(cancelled).toBeGreaterThanOrEqual(25);
     const { rows } = await pool.query<{ status: string; cancel_reason: string; n: string }>(
       "SELECT status, cancel_reason, count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) GROUP BY status, cancel_reason",
       [waiting],

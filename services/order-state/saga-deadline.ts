@@ -8,12 +8,11 @@
  * FOR UPDATE SKIP LOCKED in bounded batches, so several order-state instances never cancel one order twice.
  * Monitors read orders nearing their deadline from order_deadlines (ORDER BY due_at).
  */
-import type { PrismaClient } from "../shared/db/index.ts";
-import { sql } from "../shared/db/sql.ts";
+import type pg from "pg";
+import { inTransaction, sql } from "../shared/db/sql.ts";
 import { periodicExtension } from "../shared/consumer/periodic-extension.ts";
 import type { ServiceExtension } from "../shared/consumer/run-consumer-service.ts";
 import { bufferedEmit } from "../shared/consumer/transaction-context.ts";
-import { prismaExecutor } from "../shared/db/prisma-executor.ts";
 import type { Logger } from "../shared/logging/create-logger.ts";
 import { insertOutboxRows, type OutboxRow } from "../shared/outbox/outbox-write.ts";
 import { context } from "@opentelemetry/api";
@@ -22,35 +21,33 @@ import { applyDecision } from "./order-transition.ts";
 
 export interface DeadlinePassOptions {
   batchSize: number;
-  timeoutMs: number;
   logger: Logger;
   deadline: SagaDeadline;
 }
 
-/** One pass: cancels up to batchSize orders whose deadline passed, in one transaction; returns how many. */
-export async function cancelOverdueOrders(prisma: PrismaClient, options: DeadlinePassOptions): Promise<number> {
-  return prisma.$transaction(
-    async (tx) => {
-      const db = prismaExecutor(tx);
-      const due = await db.rows<{ order_id: string }>(sql`
+/**
+ * One pass: cancels up to batchSize orders whose deadline passed, in one transaction; returns how many. The
+ * transaction is bounded by the pool's session settings (statement and idle-in-transaction timeouts).
+ */
+export async function cancelOverdueOrders(pool: pg.Pool, options: DeadlinePassOptions): Promise<number> {
+  return inTransaction(pool, async (db) => {
+    const due = await db.rows<{ order_id: string }>(sql`
         SELECT order_id FROM order_deadlines WHERE due_at <= now()
          ORDER BY due_at LIMIT ${options.batchSize}::int
            FOR UPDATE SKIP LOCKED`);
-      const rows: OutboxRow[] = [];
-      const emit = bufferedEmit(rows, context.active());
-      for (const { order_id: orderId } of due) {
-        await applyDecision(
-          { db, emit, logger: options.logger.child({ order_id: orderId }) },
-          orderId,
-          { kind: "cancel", reason: DEADLINE_REASON },
-          options.deadline,
-        );
-      }
-      await insertOutboxRows(db, rows);
-      return due.length;
-    },
-    { timeout: options.timeoutMs },
-  );
+    const rows: OutboxRow[] = [];
+    const emit = bufferedEmit(rows, context.active());
+    for (const { order_id: orderId } of due) {
+      await applyDecision(
+        { db, emit, logger: options.logger.child({ order_id: orderId }) },
+        orderId,
+        { kind: "cancel", reason: DEADLINE_REASON },
+        options.deadline,
+      );
+    }
+    await insertOutboxRows(db, rows);
+    return due.length;
+  });
 }
 
 /** The deadline job as an extension of the order-state service. */
@@ -58,9 +55,8 @@ export function sagaDeadlineExtension(): ServiceExtension {
   return periodicExtension("saga-deadline", (clients) => ({
     intervalMs: clients.config.SAGA_DEADLINE_INTERVAL_MS,
     runOnce: () =>
-      cancelOverdueOrders(clients.prisma, {
+      cancelOverdueOrders(clients.pool, {
         batchSize: clients.config.SAGA_DEADLINE_BATCH_SIZE,
-        timeoutMs: clients.config.CONSUMER_TX_TIMEOUT_MS,
         logger: clients.logger.child({ job: "saga-deadline" }),
         deadline: { paymentDeadlineSeconds: clients.config.SAGA_PAYMENT_DEADLINE_SECONDS },
       }),

@@ -7,12 +7,15 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareTestDatabase, testApp, testConfig, testPrisma } from "../../test/support/order-api/order-api-harness.ts";
+import { createPool } from "../shared/db/pool.ts";
 import { purgeCallbacks, reconcileCallbacksOnce } from "./callbacks/callback-reconciler.ts";
 import { webhookHeaders } from "./callbacks/webhook-signature.ts";
 import { authorizeKey } from "./provider/payment-gateway.ts";
 import { providerPaymentIdFor } from "./provider/simulated-provider.ts";
 
 const prisma = testPrisma();
+// The reconciler runs in the payment service on a plain pool (consumers never load Prisma).
+const pool = createPool(testConfig().DATABASE_URL, { poolSize: 2, applicationName: "payment-callbacks-test" });
 const config = testConfig();
 let app: FastifyInstance;
 /** Orders and provider payment ids these tests invented: removed afterwards so no later relay publishes their events. */
@@ -54,6 +57,7 @@ afterAll(async () => {
   await prisma.payment.deleteMany({ where: { orderId: { in: createdOrders } } });
   await app?.close();
   await prisma.$disconnect();
+  await pool.end();
 });
 
 describe("POST /payments/webhook", () => {
@@ -80,13 +84,13 @@ describe("POST /payments/webhook", () => {
     await prisma.payment.create({
       data: { orderId, idempotencyKey: authorizeKey(orderId), providerPaymentId, amountMinor: 99n, currency: "EUR", status: "PENDING" },
     });
-    expect(await reconcileCallbacksOnce(prisma, 10_000)).toBeGreaterThanOrEqual(1);
+    expect(await reconcileCallbacksOnce(pool)).toBeGreaterThanOrEqual(1);
     const payment = await prisma.payment.findUniqueOrThrow({ where: { orderId } });
     expect(payment).toMatchObject({ status: "DECLINED", declineReason: "insufficient_funds" });
     expect((await prisma.paymentCallback.findUniqueOrThrow({ where: { id: stored.id } })).paymentId).toBe(payment.id);
     expect((await prisma.outbox.findMany({ where: { key: orderId } })).map((e) => e.eventType)).toEqual(["PaymentDeclined"]);
     // A second pass finds nothing left to do.
-    await reconcileCallbacksOnce(prisma, 10_000);
+    await reconcileCallbacksOnce(pool);
     expect(await prisma.outbox.count({ where: { key: orderId } })).toBe(1);
   });
 
@@ -137,7 +141,7 @@ describe("POST /payments/webhook", () => {
     expect((await deliver(callback(lost))).statusCode).toBe(202);
     const stale = await prisma.paymentCallback.findFirstOrThrow({ where: { providerPaymentId: lost } });
     await prisma.paymentCallback.update({ where: { id: stale.id }, data: { receivedAt: new Date(Date.now() - 25 * 3_600_000) } });
-    await reconcileCallbacksOnce(prisma, 10_000, 24);
+    await reconcileCallbacksOnce(pool, 24);
     expect((await prisma.paymentCallback.findUniqueOrThrow({ where: { id: stale.id } })).expiredAt).toBeInstanceOf(Date);
 
     const { providerPaymentId } = await pendingPayment();
@@ -148,7 +152,7 @@ describe("POST /payments/webhook", () => {
     await deliver(callback(young)); // waiting, young: kept
     const monthAgo = new Date(Date.now() - 31 * 24 * 3_600_000);
     await prisma.paymentCallback.updateMany({ where: { providerPaymentId: { in: [lost, providerPaymentId] } }, data: { receivedAt: monthAgo } });
-    expect(await purgeCallbacks(prisma, 720)).toBeGreaterThanOrEqual(2);
+    expect(await purgeCallbacks(pool, 720)).toBeGreaterThanOrEqual(2);
     expect(await prisma.paymentCallback.count({ where: { providerPaymentId: { in: [lost, providerPaymentId] } } })).toBe(0);
     expect(await prisma.paymentCallback.count({ where: { providerPaymentId: young } })).toBe(1);
   });

@@ -1,8 +1,7 @@
-import type { PrismaClient } from "../../shared/db/index.ts";
+import type pg from "pg";
 import type { ServiceExtension } from "../../shared/consumer/run-consumer-service.ts";
 import { periodicExtension } from "../../shared/consumer/periodic-extension.ts";
-import { prismaExecutor } from "../../shared/db/prisma-executor.ts";
-import { sql, type SqlExecutor } from "../../shared/db/sql.ts";
+import { executorOf, inTransaction, sql, type SqlExecutor } from "../../shared/db/sql.ts";
 import { paymentOfProviderId } from "../payment-store.ts";
 import { applyCallback, callbackOfRow, emitterFor } from "./apply-callback.ts";
 
@@ -29,31 +28,27 @@ async function expireCallbacks(db: SqlExecutor, expireHours: number): Promise<nu
  * they arrived. Rows are locked with SKIP LOCKED, so several payment instances (or the webhook route) never apply
  * one callback twice.
  */
-export async function reconcileCallbacksOnce(prisma: PrismaClient, timeoutMs: number, expireHours = 24): Promise<number> {
-  return prisma.$transaction(
-    async (tx) => {
-      const db = prismaExecutor(tx);
-      await expireCallbacks(db, expireHours);
-      const due = await db.rows<{ id: string | bigint; event_type: string; payload: unknown; provider_payment_id: string }>(sql`
+export async function reconcileCallbacksOnce(pool: pg.Pool, expireHours = 24): Promise<number> {
+  return inTransaction(pool, async (db) => {
+    await expireCallbacks(db, expireHours);
+    const due = await db.rows<{ id: string | bigint; event_type: string; payload: unknown; provider_payment_id: string }>(sql`
         SELECT c.id, c.event_type, c.payload, c.provider_payment_id FROM payment_callbacks c
         JOIN payments p ON p.provider_payment_id = c.provider_payment_id
         WHERE c.reconciled_at IS NULL AND c.expired_at IS NULL
         ORDER BY c.id
         LIMIT ${BATCH_SIZE}
         FOR UPDATE OF c SKIP LOCKED`);
-      for (const row of due) {
-        const payment = await paymentOfProviderId(db, row.provider_payment_id);
-        if (payment) await applyCallback(db, callbackOfRow(row), payment, emitterFor(db));
-      }
-      return due.length;
-    },
-    { timeout: timeoutMs },
-  );
+    for (const row of due) {
+      const payment = await paymentOfProviderId(db, row.provider_payment_id);
+      if (payment) await applyCallback(db, callbackOfRow(row), payment, emitterFor(db));
+    }
+    return due.length;
+  });
 }
 
 /** Retention: deletes reconciled or expired callbacks received more than `retentionHours` ago, in batches. */
-export async function purgeCallbacks(prisma: PrismaClient, retentionHours: number): Promise<number> {
-  const db = prismaExecutor(prisma);
+export async function purgeCallbacks(pool: pg.Pool, retentionHours: number): Promise<number> {
+  const db = executorOf(pool);
   let total = 0;
   for (let batch = 0; batch < MAX_PURGE_BATCHES; batch += 1) {
     const deleted = await db.execute(sql`
@@ -71,7 +66,7 @@ export async function purgeCallbacks(prisma: PrismaClient, retentionHours: numbe
 export function callbackRetentionExtension(): ServiceExtension {
   return periodicExtension("payment-callback-retention", (clients) => ({
     intervalMs: clients.config.CONSUMER_RETENTION_INTERVAL_MS,
-    runOnce: () => purgeCallbacks(clients.prisma, clients.config.PAYMENT_CALLBACK_RETENTION_HOURS),
+    runOnce: () => purgeCallbacks(clients.pool, clients.config.PAYMENT_CALLBACK_RETENTION_HOURS),
     doneMessage: "payment callback retention removed settled callbacks",
   }));
 }
@@ -80,7 +75,7 @@ export function callbackRetentionExtension(): ServiceExtension {
 export function callbackReconcilerExtension(): ServiceExtension {
   return periodicExtension("payment-callback-reconciler", (clients) => ({
     intervalMs: clients.config.PAYMENT_RECONCILE_INTERVAL_MS,
-    runOnce: () => reconcileCallbacksOnce(clients.prisma, clients.config.CONSUMER_TX_TIMEOUT_MS, clients.config.PAYMENT_CALLBACK_EXPIRE_HOURS),
+    runOnce: () => reconcileCallbacksOnce(clients.pool, clients.config.PAYMENT_CALLBACK_EXPIRE_HOURS),
     doneMessage: "reconciled payment callbacks that arrived before their payment",
   }));
 }

@@ -49,7 +49,6 @@ export const configSchema = {
     CONSUMER_RETRY_MAX_MS: { type: "integer", minimum: 1, maximum: 600000, default: 5000 },
     CONSUMER_DB_PAUSE_INITIAL_MS: { type: "integer", minimum: 10, maximum: 60000, default: 500 },
     CONSUMER_DB_PAUSE_MAX_MS: { type: "integer", minimum: 10, maximum: 600000, default: 10000 },
-    CONSUMER_TX_TIMEOUT_MS: { type: "integer", minimum: 100, maximum: 600000, default: 15000 },
     PAYMENT_LATENCY_MS: { type: "integer", minimum: 0, maximum: 60000, default: 15 },
     PAYMENT_DECLINE_ABOVE_MINOR: { type: "integer", minimum: 0, default: 500000 },
     PAYMENT_DECLINE_CUSTOMER_PREFIX: { type: "string", minLength: 1, default: "decline-" },

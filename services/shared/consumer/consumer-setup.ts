@@ -2,7 +2,7 @@ import type pg from "pg";
 import { createSchemaRegistry, type SchemaRegistry } from "../avro/schema-registry.ts";
 import type { AppConfig } from "../config/config-schema.ts";
 import { topicName } from "../config/load-config.ts";
-import { databaseFromConfig, type PrismaClient } from "../db/index.ts";
+import { poolFromConfig } from "../db/pool.ts";
 import { kafkaFromConfig } from "../kafka/kafka-from-config.ts";
 import type { Kafka } from "../kafka/kafka-types.ts";
 import type { Logger } from "../logging/create-logger.ts";
@@ -38,9 +38,8 @@ export function runnerOptionsFrom(config: AppConfig): RunnerOptions {
 export interface ConsumerClients {
   config: AppConfig;
   logger: Logger;
-  /** One pool for the runner's transactions and Prisma (which runs on the same pool). */
+  /** One pool for the runner's transactions and the extensions' jobs (raw SQL: consumers never load Prisma). */
   pool: pg.Pool;
-  prisma: PrismaClient;
   kafka: Kafka;
   registry: SchemaRegistry;
   /** Ends the database pool (Kafka clients are the runner's to disconnect). */
@@ -48,10 +47,10 @@ export interface ConsumerClients {
 }
 
 export function createConsumerClients(config: AppConfig, logger: Logger, clientId: string): ConsumerClients {
-  const database = databaseFromConfig(config, clientId, logger);
+  const pool = poolFromConfig(config, clientId, logger);
   const kafka = kafkaFromConfig(config, clientId, logger);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL, { clientId });
-  return { config, logger, pool: database.pool, prisma: database.prisma, kafka, registry, close: database.close };
+  return { config, logger, pool, kafka, registry, close: () => pool.end().catch(() => undefined) };
 }
 
 /** A runner for `definition` on the given clients, options from config with optional overrides (tests). */

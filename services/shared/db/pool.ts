@@ -8,6 +8,8 @@
  * gone; the client-side keepalive and query_timeout bound how long this side waits on a dead server.
  */
 import pg from "pg";
+import type { AppConfig } from "../config/config-schema.ts";
+import type { Logger } from "../logging/create-logger.ts";
 
 export interface PoolOptions {
   /** Most connections the pool opens (per process). */
@@ -61,4 +63,19 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.P
   const pool = new pg.Pool(poolConfig(databaseUrl, options));
   pool.on("error", options.onPoolError ?? (() => undefined));
   return pool;
+}
+
+/**
+ * The pool a service's configuration asks for, without Prisma: the consumer services write only raw SQL, and not
+ * loading the Prisma client keeps them 100 MB smaller.
+ */
+export function poolFromConfig(config: AppConfig, applicationName: string, logger: Logger): pg.Pool {
+  return createPool(config.DATABASE_URL, {
+    poolSize: config.DATABASE_POOL_SIZE,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TX_TIMEOUT_MS,
+    applicationName,
+    onPoolError: (error) => logger.warn({ err: error }, "idle database connection failed"),
+  });
 }

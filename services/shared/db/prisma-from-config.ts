@@ -3,18 +3,7 @@ import type { AppConfig } from "../config/config-schema.ts";
 import type { Logger } from "../logging/create-logger.ts";
 import { createPrisma } from "./create-prisma.ts";
 import type { PrismaClient } from "./generated/client.ts";
-import { createPool, type PoolOptions } from "./pool.ts";
-
-function poolOptionsFrom(config: AppConfig, applicationName: string, logger: Logger): PoolOptions {
-  return {
-    poolSize: config.DATABASE_POOL_SIZE,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TX_TIMEOUT_MS,
-    applicationName,
-    onPoolError: (error) => logger.warn({ err: error }, "idle database connection failed"),
-  };
-}
+import { poolFromConfig } from "./pool.ts";
 
 /** One pool for the raw-SQL path and Prisma alike. `close()` disconnects Prisma, then ends the pool. */
 export interface Database {
@@ -24,7 +13,7 @@ export interface Database {
 }
 
 export function databaseFromConfig(config: AppConfig, applicationName: string, logger: Logger): Database {
-  const pool = createPool(config.DATABASE_URL, poolOptionsFrom(config, applicationName, logger));
+  const pool = poolFromConfig(config, applicationName, logger);
   const prisma = createPrisma(config.DATABASE_URL, { pool });
   return {
     pool,
