@@ -34,6 +34,20 @@ const OVERLOAD_REFERENCE_SECONDS = 10;
 const OVERLOAD_RECOVERY_LIMIT_SECONDS = 30;
 const FLASH_SKU = "LTD-020";
 
+/** The options a report repeats, so two runs' JSON say how they differed. */
+type ReportedOption =
+  | "rates"
+  | "stepSeconds"
+  | "drainSeconds"
+  | "warmupSeconds"
+  | "idleSeconds"
+  | "lagAllowanceSeconds"
+  | "profile"
+  | "database"
+  | "topicPrefix"
+  | "timeoutMs"
+  | "maxSockets";
+
 export interface PipelineReport {
   benchmark: "pipeline";
   runId: string;
@@ -41,22 +55,8 @@ export interface PipelineReport {
   command: string;
   durationSeconds: number;
   machine: { cpus: number; cpuModel: string; node: string; loadAverageAtStart: number[] };
-  settings: {
-    rates: number[];
-    stepSeconds: number;
-    drainSeconds: number;
-    warmupSeconds: number;
-    idleSeconds: number;
-    lagAllowanceSeconds: number;
-    paymentLatencyMs: number;
-    logLevel: string;
-    tracing: boolean;
-    profile: boolean;
-    database: string;
-    topicPrefix: string;
-    timeoutMs: number;
-    maxSockets: number;
-  };
+  /** The options the run used, and what the environment decided (the provider's latency, log level, tracing). */
+  settings: Pick<BenchOptions, ReportedOption> & { paymentLatencyMs: number; logLevel: string; tracing: boolean };
   services: string[];
   warmup: { accept: LoadResult; drained: boolean } | null;
   /** Every process' CPU with the services running and no load (after the warm-up); null when skipped. */
