@@ -5,6 +5,12 @@ import { withPgClient } from "../db/pg-migration-adapter.ts";
 import { applyMigrations } from "../db/migrate.ts";
 import { loadConfig } from "../../services/shared/config/load-config.ts";
 
+/** How many int files run at once (TEST_INT_WORKERS; vitest.config.ts rejects a bad value, 1 here). */
+export function intWorkerCount(env: NodeJS.ProcessEnv): number {
+  const workers = Number(env.TEST_INT_WORKERS ?? "1");
+  return Number.isInteger(workers) && workers > 1 ? workers : 1;
+}
+
 /** The database of vitest worker `worker` (VITEST_POOL_ID, 1-based): the test database's name + `_w<worker>`. */
 export function workerDatabaseUrl(baseUrl: string, worker: number): string {
   const url = new URL(baseUrl);
@@ -17,8 +23,8 @@ export function workerDatabaseUrl(baseUrl: string, worker: number): string {
  * TEST_INT_WORKERS is left to vitest.config.ts, which names it.
  */
 export async function prepareWorkerDatabases(ctx: StackContext, env: NodeJS.ProcessEnv): Promise<void> {
-  const workers = Number(env.TEST_INT_WORKERS ?? "1");
-  if (!Number.isInteger(workers) || workers < 2) return;
+  const workers = intWorkerCount(env);
+  if (workers < 2) return;
   const baseUrl = loadConfig(env).DATABASE_URL;
   const urls = Array.from({ length: workers }, (_, index) => workerDatabaseUrl(baseUrl, index + 1));
   const names = urls.map((url) => new URL(url).pathname.slice(1));

@@ -112,7 +112,7 @@ export async function runOpenLoop(job: LoadJob): Promise<LoadResult> {
   const latencies = new Float64Array(schedule.total);
   const lateness = new Float64Array(schedule.total);
   const statusCounts: Record<string, number> = {};
-  const recorder = job.record ? new AnswerRecorder(schedule.total) : undefined;
+  const recorder = job.record ? new AnswerRecorder() : undefined;
   const pending: Array<Promise<void>> = [];
   const cpuBefore = process.cpuUsage();
   const startedAtMs = Date.now();
@@ -173,8 +173,6 @@ class AnswerRecorder {
   private shed503 = 0;
   private shed503WithRetryAfter = 0;
 
-  constructor(private readonly total: number) {}
-
   add(outcome: Outcome): void {
     if (typeof outcome.status !== "number") return;
     if (outcome.status >= 200 && outcome.status < 300 && outcome.location) this.acceptedIds.push(outcome.location.split("/").pop()!);
@@ -186,11 +184,8 @@ class AnswerRecorder {
 
   result(latencies: Float64Array, secondOf: (index: number) => number): AnswerRecord {
     const buckets: number[][] = [];
-    for (let index = 0; index < this.total; index += 1) (buckets[secondOf(index)] ??= []).push(latencies[index]!);
-    const perSecondP99 = Array.from(buckets, (bucket): [number | null, number] => {
-      const values = bucket ?? [];
-      return [jsonSafe(summarizeLatencies(Float64Array.from(values))).p99, values.length];
-    });
+    latencies.forEach((latency, index) => (buckets[secondOf(index)] ??= []).push(latency));
+    const perSecondP99 = Array.from(buckets, (bucket = []): [number | null, number] => [jsonSafe(summarizeLatencies(bucket)).p99, bucket.length]);
     return { acceptedIds: this.acceptedIds, shed503: this.shed503, shed503WithRetryAfter: this.shed503WithRetryAfter, perSecondP99 };
   }
 }
